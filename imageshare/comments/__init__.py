@@ -1,0 +1,1 @@
+"""Comments people leave on images."""

@@ -1,0 +1,1 @@
+"""Images: their rows, renditions, tags, processing and storage."""

@@ -1,0 +1,12 @@
+"""The app: registers pages and mounts the API routes. Wiring only."""
+
+import reflex as rx
+
+from imageshare.routes import build_api
+from imageshare.ui.pages.home import home
+from imageshare.ui.pages.not_found import not_found
+
+# The theme is registered in rxconfig.py (RadixThemesPlugin).
+app = rx.App(api_transformer=build_api())
+app.add_page(home, route="/", title="imageshare — gallery")
+app.add_page(not_found, route="404", title="Page not found — imageshare")

@@ -1,0 +1,229 @@
+"""One Settings object, read from the environment and validated at start.
+
+The names and defaults are the settings contract in the README. A wrong value
+stops the app with one sentence naming the variable (SettingsError); production
+mode additionally refuses configurations that are unsafe on the internet.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# Known to everyone who reads this file, hence refused in production.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message is one sentence for a person."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Literal["development", "production"]
+    port: int
+    public_url: str
+    secret_key: str
+    database_url: str
+    storage_backend: Literal["local", "s3"]
+    media_root: Path
+    s3_bucket: str | None
+    s3_region: str | None
+    s3_endpoint_url: str | None
+    cdn_base_url: str | None
+    cloudfront_key_pair_id: str | None
+    cloudfront_private_key: str | None
+    auth0_domain: str | None
+    auth0_client_id: str | None
+    auth0_client_secret: str | None
+    auth0_audience: str | None
+    auth0_issuer: str | None
+    redis_url: str | None
+    max_upload_bytes: int
+    max_image_pixels: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def auth0_enabled(self) -> bool:
+        return self.auth0_domain is not None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from `environ` (default: os.environ) or raise SettingsError."""
+    env = _Reader(os.environ if environ is None else environ)
+
+    imageshare_env = env.choice("IMAGESHARE_ENV", ("development", "production"), "development")
+    storage_backend = env.choice("STORAGE_BACKEND", ("local", "s3"), "local")
+    auth0_domain = env.optional("AUTH0_DOMAIN")
+
+    settings = Settings(
+        env=imageshare_env,
+        port=env.integer("PORT", 3000, minimum=1, maximum=65535),
+        public_url=env.http_url("PUBLIC_URL", "http://localhost:3000"),
+        secret_key=env.optional("SECRET_KEY") or DEV_SECRET_KEY,
+        database_url=env.database_url("DATABASE_URL"),
+        storage_backend=storage_backend,
+        media_root=Path(env.optional("MEDIA_ROOT") or DEFAULT_DATA_DIR / "media"),
+        s3_bucket=env.optional("S3_BUCKET"),
+        s3_region=env.optional("S3_REGION"),
+        s3_endpoint_url=env.optional_http_url("S3_ENDPOINT_URL"),
+        cdn_base_url=env.optional_http_url("CDN_BASE_URL"),
+        cloudfront_key_pair_id=env.optional("CLOUDFRONT_KEY_PAIR_ID"),
+        cloudfront_private_key=env.optional("CLOUDFRONT_PRIVATE_KEY"),
+        auth0_domain=auth0_domain,
+        auth0_client_id=env.optional("AUTH0_CLIENT_ID"),
+        auth0_client_secret=env.optional("AUTH0_CLIENT_SECRET"),
+        auth0_audience=env.optional("AUTH0_AUDIENCE"),
+        # An issuer is compared to the token's `iss` to the letter: keep its slash.
+        auth0_issuer=env.optional_http_url("AUTH0_ISSUER", strip_slash=False)
+        or (f"https://{auth0_domain}/" if auth0_domain else None),
+        redis_url=env.optional_url("REDIS_URL", ("redis", "rediss")),
+        max_upload_bytes=env.integer("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1),
+        max_image_pixels=env.integer("MAX_IMAGE_PIXELS", 60_000_000, minimum=1),
+    )
+    _check_consistency(settings)
+    if settings.is_production:
+        _check_production(settings)
+    return settings
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide Settings, loaded once from os.environ."""
+    return load_settings()
+
+
+def _check_consistency(s: Settings) -> None:
+    if s.storage_backend == "s3" and not s.s3_bucket:
+        raise SettingsError("S3_BUCKET is required when STORAGE_BACKEND is s3.")
+    if s.auth0_domain and "/" in s.auth0_domain:
+        raise SettingsError(
+            "AUTH0_DOMAIN must be a host name such as example.eu.auth0.com, not a URL."
+        )
+    auth0 = {
+        "AUTH0_DOMAIN": s.auth0_domain,
+        "AUTH0_CLIENT_ID": s.auth0_client_id,
+        "AUTH0_CLIENT_SECRET": s.auth0_client_secret,
+    }
+    if any(auth0.values()):
+        for name, value in auth0.items():
+            if not value:
+                others = ", ".join(n for n in auth0 if n != name)
+                raise SettingsError(f"{name} is required when {others} are set.")
+    signing = {
+        "CLOUDFRONT_KEY_PAIR_ID": s.cloudfront_key_pair_id,
+        "CLOUDFRONT_PRIVATE_KEY": s.cloudfront_private_key,
+    }
+    if any(signing.values()):
+        for name, value in signing.items():
+            if not value:
+                raise SettingsError(
+                    f"{name} is required: CloudFront signing needs both "
+                    "CLOUDFRONT_KEY_PAIR_ID and CLOUDFRONT_PRIVATE_KEY."
+                )
+        if not s.cdn_base_url:
+            raise SettingsError("CDN_BASE_URL is required when CloudFront signing keys are set.")
+
+
+def _check_production(s: Settings) -> None:
+    if s.secret_key == DEV_SECRET_KEY or len(s.secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise SettingsError(
+            f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+            "characters in production."
+        )
+    for name, value in (
+        ("AUTH0_DOMAIN", s.auth0_domain),
+        ("AUTH0_AUDIENCE", s.auth0_audience),
+    ):
+        if not value:
+            raise SettingsError(f"{name} is required in production (sign-in uses Auth0).")
+    if s.storage_backend != "s3":
+        raise SettingsError(
+            "STORAGE_BACKEND must be s3 in production: local storage is lost when a task stops."
+        )
+
+
+class _Reader:
+    """Typed reads of environment variables; every error names the variable."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def optional(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str):
+        value = (self.optional(name) or default).lower()
+        if value not in allowed:
+            raise SettingsError(
+                f"{name} must be one of {', '.join(allowed)}, not {value!r}."
+            )
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw.replace("_", ""))
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum}" if maximum is not None else ""
+            raise SettingsError(f"{name} must be at least {minimum}{upper}, not {value}.")
+        return value
+
+    def optional_url(self, name: str, schemes: tuple[str, ...]) -> str | None:
+        raw = self.optional(name)
+        if raw is None:
+            return None
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes or not parts.hostname:
+            wanted = " or ".join(f"{s}://" for s in schemes)
+            raise SettingsError(f"{name} must be a URL starting with {wanted}, not {raw!r}.")
+        return raw
+
+    def optional_http_url(self, name: str, *, strip_slash: bool = True) -> str | None:
+        url = self.optional_url(name, ("http", "https"))
+        return url.rstrip("/") if url and strip_slash else url
+
+    def http_url(self, name: str, default: str) -> str:
+        return self.optional_http_url(name) or default
+
+    def database_url(self, name: str) -> str:
+        raw = self.optional(name)
+        if raw is None:
+            return f"sqlite:///{DEFAULT_DATA_DIR / 'imageshare.db'}"
+        # Hosting providers hand out postgres:// URLs; SQLAlchemy needs a driver name.
+        for prefix in ("postgres://", "postgresql://"):
+            if raw.startswith(prefix):
+                raw = "postgresql+psycopg://" + raw[len(prefix) :]
+        try:
+            url = make_url(raw)
+        except ArgumentError:
+            raise SettingsError(
+                f"{name} must be a database URL such as postgresql+psycopg://user@host/db "
+                "or sqlite:///path.db."
+            ) from None
+        if url.drivername not in ("sqlite", "postgresql+psycopg"):
+            raise SettingsError(
+                f"{name} must use postgresql+psycopg:// or sqlite://, not {url.drivername}://."
+            )
+        if url.drivername == "postgresql+psycopg" and not url.database:
+            raise SettingsError(f"{name} must name a database after the host.")
+        return raw

@@ -1,0 +1,1 @@
+"""Short share links: /s/{code} for an image."""

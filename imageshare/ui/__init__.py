@@ -1,0 +1,1 @@
+"""The Reflex user interface: pages, their state and shared components."""

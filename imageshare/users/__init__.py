@@ -1,0 +1,1 @@
+"""People who sign in: their profile and how they are found."""

@@ -1,0 +1,59 @@
+"""The page shell as a visitor sees it, in Chromium against the production build."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.harness.browser import screenshot
+
+
+def test_home_page_shows_top_bar_and_empty_gallery(app_server, page):
+    response = page.goto(app_server.url + "/")
+    assert response.status == 200
+    expect(page).to_have_title("imageshare — gallery")
+
+    top_bar = page.locator("#top-bar")
+    expect(top_bar.get_by_role("link", name="imageshare home")).to_be_visible()
+    expect(top_bar.get_by_role("link", name="Gallery")).to_have_attribute("href", "/")
+    expect(top_bar.get_by_role("link", name="Upload")).to_have_attribute("href", "/upload")
+    expect(top_bar.get_by_role("link", name="Sign in")).to_have_attribute("href", "/auth/login")
+
+    expect(page.get_by_role("heading", name="Gallery", level=1)).to_be_visible()
+    expect(page.locator("#gallery-empty")).to_contain_text("The gallery is empty")
+    screenshot(page, "home-desktop")
+
+
+def test_dark_mode_toggle_switches_the_theme(app_server, page):
+    page.emulate_media(color_scheme="light")
+    page.goto(app_server.url + "/")
+    html = page.locator("html")
+    expect(html).to_have_class(re.compile(r"\blight\b"))
+    page.get_by_role("button", name="Toggle dark mode").click()
+    expect(html).to_have_class(re.compile(r"\bdark\b"))
+    screenshot(page, "home-dark")
+    # The choice survives a reload.
+    page.reload()
+    expect(html).to_have_class(re.compile(r"\bdark\b"))
+
+
+def test_unknown_address_shows_the_404_page(app_server, page):
+    response = page.goto(app_server.url + "/no/such/page")
+    assert response.status == 404
+    expect(page).to_have_title("Page not found — imageshare")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.locator("#top-bar")).to_be_visible()
+    screenshot(page, "not-found-desktop")
+
+    page.get_by_role("link", name="Back to the gallery").click()
+    expect(page).to_have_url(app_server.url + "/")
+    expect(page.locator("#gallery-empty")).to_be_visible()
+
+
+def test_phone_width_keeps_everything_reachable(app_server, phone_page):
+    phone_page.goto(app_server.url + "/")
+    for name in ("Gallery", "Upload", "Sign in"):
+        expect(phone_page.locator("#top-bar").get_by_role("link", name=name)).to_be_in_viewport()
+    # Nothing is wider than the screen (no sideways scrolling).
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375
+    screenshot(phone_page, "home-phone")

@@ -1,0 +1,68 @@
+"""Playwright driving Chromium (Debian's, where Playwright cannot download its own)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.harness.components import ARTIFACTS, missing_component
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Root needs --no-sandbox; the rest keep Chromium from calling out to the internet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        missing_component(
+            f"Chromium is not installed at {CHROMIUM}: `make test` installs Debian's chromium "
+            "(or set CHROMIUM_PATH)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    """A desktop-sized page in a fresh context; JavaScript errors fail the test."""
+    yield from _page(browser, DESKTOP)
+
+
+@pytest.fixture
+def phone_page(browser) -> Iterator[Page]:
+    yield from _page(browser, PHONE, is_mobile=True, has_touch=True)
+
+
+def _page(browser: Browser, viewport: dict, **options) -> Iterator[Page]:
+    context = browser.new_context(viewport=viewport, **options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/screenshots/ for people to look at."""
+    path = ARTIFACTS / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
