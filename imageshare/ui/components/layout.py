@@ -15,7 +15,9 @@ def full_page_link(label: str, href: str, **button_props) -> rx.Component:
 
 
 def nav_link(label: str, href: str) -> rx.Component:
-    return rx.link(label, href=href, size="3", weight="medium", color_scheme="gray", high_contrast=True)
+    return rx.link(
+        label, href=href, size="3", weight="medium", color_scheme="gray", high_contrast=True, underline="hover"
+    )
 
 
 def top_bar() -> rx.Component:
@@ -24,7 +26,7 @@ def top_bar() -> rx.Component:
             rx.link(
                 rx.hstack(
                     rx.icon("aperture", size=24),
-                    rx.heading("imageshare", size="5", weight="bold"),
+                    rx.text("imageshare", size="5", weight="bold"),
                     align="center",
                     spacing="2",
                 ),

@@ -9,7 +9,7 @@ def empty_gallery() -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.icon("images", size=48, color=rx.color("gray", 9)),
-            rx.heading("The gallery is empty", size="6"),
+            rx.heading("The gallery is empty", size="6", as_="h2"),
             rx.text(
                 "No one has shared a public image yet. Be the first.",
                 color_scheme="gray",
