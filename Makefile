@@ -30,8 +30,10 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+$(VENV)/.installed-test: requirements-test.txt tests/oidc_provider/package-lock.json $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	# The OpenID Connect provider the sign-in tests run against (oauth2-mock-server).
+	cd tests/oidc_provider && $(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean: ## Remove generated files (not ./data).

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import UTC, datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -59,6 +61,23 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+T = TypeVar("T")
+
+
+async def run_in_session(work: Callable[[Session], T]) -> T:
+    """Run blocking database work in a worker thread, in one transaction.
+
+    Async code (routes, Reflex handlers) must not block the event loop that serves
+    everyone else, so it hands its queries here.
+    """
+
+    def in_thread() -> T:
+        with session_scope() as session:
+            return work(session)
+
+    return await asyncio.to_thread(in_thread)
 
 
 def utcnow() -> datetime:

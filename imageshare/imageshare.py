@@ -3,10 +3,14 @@
 import reflex as rx
 
 from imageshare.routes import build_api
+from imageshare.ui.state.session import SessionState
 from imageshare.ui.pages.home import home
 from imageshare.ui.pages.not_found import not_found
 
 # The theme is registered in rxconfig.py (RadixThemesPlugin).
 app = rx.App(api_transformer=build_api())
-app.add_page(home, route="/", title="imageshare — gallery")
-app.add_page(not_found, route="404", title="Page not found — imageshare")
+# Every page asks who is signed in when it loads (the cookie decides, per tab).
+app.add_page(home, route="/", title="imageshare — gallery", on_load=SessionState.load_viewer)
+app.add_page(
+    not_found, route="404", title="Page not found — imageshare", on_load=SessionState.load_viewer
+)

@@ -1,11 +1,22 @@
 """The HTTP routes served beside the Reflex app, on the same port."""
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
 
+from imageshare.auth.cookies import RenewSessionCookie
+from imageshare.auth.routes import build_auth_app
 from imageshare.health import healthz
+from imageshare.settings import get_settings
 
 
 def build_api() -> Starlette:
     """A Starlette app for our routes; Reflex mounts itself inside it, so these match first."""
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"])])
+    settings = get_settings()
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Mount("/auth", app=build_auth_app(settings)),
+        ],
+        middleware=[Middleware(RenewSessionCookie, settings=settings)],
+    )

@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.harness.seaweedfs",
     "tests.harness.app_server",
     "tests.harness.browser",
+    "tests.harness.oidc",
 ]
 
 _KINDS = ("unit", "integration", "e2e")

@@ -16,7 +16,9 @@ def test_home_page_shows_top_bar_and_empty_gallery(app_server, page):
     expect(top_bar.get_by_role("link", name="imageshare home")).to_be_visible()
     expect(top_bar.get_by_role("link", name="Gallery")).to_have_attribute("href", "/")
     expect(top_bar.get_by_role("link", name="Upload")).to_have_attribute("href", "/upload")
-    expect(top_bar.get_by_role("link", name="Sign in")).to_have_attribute("href", "/auth/login")
+    expect(top_bar.get_by_role("link", name="Sign in")).to_have_attribute(
+        "href", "/auth/login?next=%2F"
+    )
 
     expect(page.get_by_role("heading", name="Gallery", level=1, exact=True)).to_be_visible()
     expect(page.locator("#gallery-empty")).to_contain_text("The gallery is empty")

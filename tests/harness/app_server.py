@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -52,11 +54,21 @@ def app_env(settings: dict[str, str]) -> dict[str, str]:
     return env
 
 
+# What a private copy of the app leaves out: build output, environments, data.
+_NOT_COPIED = shutil.ignore_patterns(
+    ".git", ".venv", ".web", "data", "test-artifacts", "node_modules", "__pycache__", "tests"
+)
+
+
 @contextmanager
-def run_app(settings: dict[str, str], *, name: str, backend_only: bool = False) -> Iterator[AppServer]:
-    """Migrate, start, wait for /healthz to answer (any status), yield, stop.
+def run_app(
+    settings: dict[str, str], *, name: str, backend_only: bool = False, workdir: Path = REPO_ROOT
+) -> Iterator[AppServer]:
+    """Start, wait for /healthz to answer (any status), yield, stop.
 
     backend_only skips the frontend build: enough for the HTTP routes, and quick.
+    A second full server needs its own `workdir`: the built frontend has its port
+    baked in, so two servers cannot share one .web folder.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -67,7 +79,7 @@ def run_app(settings: dict[str, str], *, name: str, backend_only: bool = False) 
     else:
         command += ["--frontend-port", str(port), "--backend-port", str(port)]
     log = ARTIFACTS / f"{name}.log"
-    process = start_process(command, env=env, log=log)
+    process = start_process(command, env=env, log=log, cwd=workdir)
     server = AppServer(url=url, env=env)
     try:
         wait_until(
@@ -112,4 +124,14 @@ def app_settings(postgres_url, s3_server) -> dict[str, str]:
 def app_server(app_settings) -> Iterator[AppServer]:
     """The app, built and served once for the whole session."""
     with run_app(app_settings, name="app-server") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def auth0_app_server(app_settings, oidc_provider, tmp_path_factory) -> Iterator[AppServer]:
+    """The app in production mode, signing in through the Auth0-like provider."""
+    settings = {**app_settings, **oidc_provider.app_settings(), "IMAGESHARE_ENV": "production"}
+    workdir = tmp_path_factory.mktemp("auth0-app") / "app"
+    shutil.copytree(REPO_ROOT, workdir, ignore=_NOT_COPIED)
+    with run_app(settings, name="auth0-app-server", workdir=workdir) as server:
         yield server

@@ -2,21 +2,57 @@
 
 import reflex as rx
 
+from imageshare.ui.state.session import SessionState
+
 CONTENT_WIDTH = "72rem"
 
 
 def full_page_link(label: str, href: str, **button_props) -> rx.Component:
     """A button that loads `href` as a full page.
 
-    Sign-in and sign-out are server routes: a client-side navigation (rx.link,
-    rx.redirect) would stay inside the single-page app and never reach them.
+    Sign-in and sign-out are server routes: a client-side navigation would stay
+    inside the single-page app and never reach them. In Reflex 0.10 even rx.el.a
+    compiles to React Router's Link, so ask it for document navigation.
     """
-    return rx.button(rx.el.a(label, href=href), as_child=True, **button_props)
+    return rx.button(document_link(label, href=href), as_child=True, **button_props)
+
+
+def document_link(*children, href) -> rx.Component:
+    """An <a> the browser follows with a full page load."""
+    return rx.el.a(*children, href=href, reload_document=True)
 
 
 def nav_link(label: str, href: str) -> rx.Component:
     return rx.link(
         label, href=href, size="3", weight="medium", color_scheme="gray", high_contrast=True, underline="hover"
+    )
+
+
+def user_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.avatar(
+                    src=SessionState.avatar_url,
+                    fallback=SessionState.initials,
+                    size="2",
+                    radius="full",
+                ),
+                rx.text(SessionState.display_name, size="2", weight="medium", id="signed-in-name"),
+                rx.icon("chevron-down", size=16),
+                variant="ghost",
+                color_scheme="gray",
+                high_contrast=True,
+                aria_label="Account menu",
+            )
+        ),
+        rx.menu.content(
+            rx.menu.item(rx.link("My profile", href=SessionState.profile_url), as_child=True),
+            rx.menu.separator(),
+            # Sign-out is a server route: a real link makes it a full page load.
+            rx.menu.item(document_link("Sign out", href="/auth/logout"), as_child=True),
+            align="end",
+        ),
     )
 
 
@@ -47,7 +83,11 @@ def top_bar() -> rx.Component:
                     aria_label="Main",
                 ),
                 rx.color_mode.button(variant="ghost", size="2", aria_label="Toggle dark mode"),
-                full_page_link("Sign in", "/auth/login", size="2"),
+                rx.cond(
+                    SessionState.signed_in,
+                    user_menu(),
+                    full_page_link("Sign in", SessionState.login_url, size="2"),
+                ),
                 spacing="5",
                 align="center",
             ),

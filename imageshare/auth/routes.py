@@ -1,0 +1,157 @@
+"""/auth/login, /auth/signup, /auth/callback, /auth/logout — full page loads that set cookies.
+
+With Auth0 configured they run the OpenID Connect flow. Without it, and only in
+development, /auth/login shows a "Sign in as…" form instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlencode, urlsplit
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from imageshare.auth import oidc, pages, sessions
+from imageshare.auth.cookies import clear_session_cookie, set_session_cookie
+from imageshare.auth.sessions import COOKIE_NAME
+from imageshare.db import run_in_session
+from imageshare.settings import Settings
+from imageshare.users import service as users
+from imageshare.users.service import USERNAME_MAX
+
+logger = logging.getLogger(__name__)
+
+# authlib's state, nonce and PKCE verifier live in this cookie between login and callback.
+SIGN_IN_COOKIE = "imageshare_signin"
+SIGN_IN_COOKIE_SECONDS = 600
+_DEV_USERNAME = re.compile(rf"^[a-z0-9_-]{{1,{USERNAME_MAX}}}$")
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in value):
+        return "/"
+    return value
+
+
+def login_url(next_path: str) -> str:
+    return "/auth/login?" + urlencode({"next": next_path})
+
+
+async def login(request: Request) -> Response:
+    return await _begin(request, signup=False)
+
+
+async def signup(request: Request) -> Response:
+    return await _begin(request, signup=True)
+
+
+async def _begin(request: Request, *, signup: bool) -> Response:
+    settings = _settings(request)
+    next_path = safe_next(request.query_params.get("next"))
+    if not settings.auth0_enabled:
+        return pages.development_sign_in(next_path=next_path)
+    request.session["next"] = next_path
+    try:
+        return await oidc.redirect_to_provider(request, settings, signup=signup)
+    except oidc.SignInFailed as failure:
+        return pages.sign_in_failed(failure.message, retry_url=login_url(next_path), status=failure.status)
+
+
+async def callback(request: Request) -> Response:
+    settings = _settings(request)
+    next_path = safe_next(request.session.pop("next", None))
+    try:
+        claims = await oidc.claims_from_callback(request, settings)
+    except oidc.SignInFailed as failure:
+        return pages.sign_in_failed(failure.message, retry_url=login_url(next_path), status=failure.status)
+    return await _signed_in(claims, next_path, settings)
+
+
+async def development_login(request: Request) -> Response:
+    """POST of the development form: sign in as the named person, creating them if new."""
+    settings = _settings(request)
+    form = await request.form()
+    next_path = safe_next(str(form.get("next") or "/"))
+    # A form posted from another site must not sign this browser in (login CSRF).
+    if request.headers.get("origin") != f"{request.url.scheme}://{request.url.netloc}":
+        return pages.development_sign_in(
+            next_path=next_path, error="This form must be sent from this site.", status=403
+        )
+    username = str(form.get("username") or "").strip().lower()
+    if not _DEV_USERNAME.match(username):
+        return pages.development_sign_in(
+            next_path=next_path,
+            error=f"Choose a username of 1 to {USERNAME_MAX} letters, digits, - or _.",
+            status=400,
+        )
+    claims = {"sub": f"dev|{username}", "nickname": username, "name": username}
+    return await _signed_in(claims, next_path, settings)
+
+
+async def _signed_in(claims: dict, next_path: str, settings: Settings) -> Response:
+    def start(db) -> str:
+        user = users.sign_in_from_claims(db, claims=claims)
+        return sessions.start(db, user=user)
+
+    try:
+        token = await run_in_session(start)
+    except ValueError as error:
+        logger.warning("sign-in: unusable claims: %s", error)
+        return pages.sign_in_failed(
+            "Your account details could not be read, so you were not signed in.",
+            retry_url=login_url(next_path),
+        )
+    response = RedirectResponse(next_path, status_code=303)
+    set_session_cookie(response, token, settings)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    settings = _settings(request)
+    token = request.cookies.get(COOKIE_NAME)
+    await run_in_session(lambda db: sessions.end(db, token=token))
+    destination = oidc.provider_logout_url(settings) if settings.auth0_enabled else "/"
+    response = RedirectResponse(destination, status_code=303)
+    clear_session_cookie(response, settings)
+    return response
+
+
+def build_auth_app(settings: Settings) -> Starlette:
+    routes = [
+        Route("/login", login, methods=["GET"]),
+        Route("/signup", signup, methods=["GET"]),
+        Route("/callback", callback, methods=["GET"]),
+        Route("/logout", logout, methods=["GET"]),
+    ]
+    if not settings.auth0_enabled and not settings.is_production:
+        routes.append(Route("/login", development_login, methods=["POST"]))
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie=SIGN_IN_COOKIE,
+                max_age=SIGN_IN_COOKIE_SECONDS,
+                path="/auth",
+                same_site="lax",
+                https_only=settings.is_production,
+            )
+        ],
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,101 @@
+"""Web sessions: a random id in an HttpOnly cookie, only its hash in the database.
+
+Sessions last 14 days from their last use (sliding). The expiry is pushed forward at
+most once an hour, so an active page does not write on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlmodel import Session
+
+from imageshare.auth.models import WebSession
+from imageshare.db import utcnow
+from imageshare.settings import Settings
+from imageshare.users.models import User
+
+COOKIE_NAME = "imageshare_session"
+LIFETIME = timedelta(days=14)
+REFRESH_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class CookieSpec:
+    """How the session cookie is set: one definition for setting and clearing it."""
+
+    secure: bool
+    max_age: int = int(LIFETIME.total_seconds())
+    httponly: bool = True
+    samesite: str = "lax"
+    path: str = "/"
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> CookieSpec:
+        # Secure in production (HTTPS); plain HTTP works on localhost in development.
+        return cls(secure=settings.is_production)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(db: Session, *, user: User) -> str:
+    """A new session for the user; returns the token for the cookie (never stored)."""
+    purge_expired(db)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.add(
+        WebSession(
+            id_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+            expires_at=now + LIFETIME,
+        )
+    )  # fmt: skip
+    db.flush()
+    return token
+
+
+def user_for_token(db: Session, *, token: str | None) -> User | None:
+    """The signed-in user for a cookie's token, extending the session; None if not valid."""
+    if not token:
+        return None
+    session = db.get(WebSession, _hash(token))
+    now = utcnow()
+    if session is None or _aware(session.expires_at) <= now:
+        return None
+    if now - _aware(session.last_seen_at) >= REFRESH_AFTER:
+        session.last_seen_at = now
+        session.expires_at = now + LIFETIME
+        db.add(session)
+    return db.get(User, session.user_id)
+
+
+def end(db: Session, *, token: str | None) -> None:
+    if token:
+        db.exec(delete(WebSession).where(WebSession.id_hash == _hash(token)))
+
+
+def purge_expired(db: Session) -> int:
+    """Delete sessions past their expiry; run at each sign-in, so the table stays small."""
+    result = db.exec(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+    return result.rowcount or 0
+
+
+def token_from_cookie_header(header: str | None) -> str | None:
+    """The session token in a raw Cookie header (what Reflex gives a websocket)."""
+    # Parsed by hand on purpose: SimpleCookie gives up on the whole header when any
+    # other cookie on the site is malformed.
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE_NAME and value:
+            return value.strip('"')
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

