@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.harness.app_server",
     "tests.harness.browser",
     "tests.harness.oidc",
+    "tests.harness.database",
 ]
 
 _KINDS = ("unit", "integration", "e2e")

@@ -37,9 +37,17 @@ class TokenRefused(Exception):
 
 
 class BearerTokenVerifier:
-    def __init__(self, *, issuer: str, audience: str, http: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        http: httpx.AsyncClient | None = None,
+        refresh_interval: float = JWKS_REFRESH_INTERVAL,
+    ):
         self.issuer = issuer
         self.audience = audience
+        self.refresh_interval = refresh_interval
         self._http = http or httpx.AsyncClient(timeout=10)
         self._keys: KeySet | None = None
         self._keys_fetched_at = float("-inf")
@@ -90,7 +98,7 @@ class BearerTokenVerifier:
     async def _keys_with(self, kid: str) -> KeySet:
         async with self._lock:
             if self._keys is None or not _has_kid(self._keys, kid):
-                if time.monotonic() - self._keys_fetched_at >= JWKS_REFRESH_INTERVAL:
+                if time.monotonic() - self._keys_fetched_at >= self.refresh_interval:
                     await self._fetch_keys()
             if self._keys is None or not _has_kid(self._keys, kid):
                 raise TokenRefused("The bearer token was signed with an unknown key.")

@@ -1,0 +1,38 @@
+"""The app's own database helpers pointed at a migrated SQLite file, for service tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from imageshare import db
+from imageshare.settings import get_settings
+from tests.harness.components import REPO_ROOT
+
+
+def upgrade(database_url: str) -> None:
+    engine = db.create_db_engine(database_url)
+    with engine.begin() as connection:
+        config = Config(str(REPO_ROOT / "alembic.ini"))
+        config.attributes["connection"] = connection
+        config.attributes["configure_logging"] = False
+        command.upgrade(config, "head")
+    engine.dispose()
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch) -> Iterator[str]:
+    """session_scope() and run_in_session() use a fresh, migrated SQLite database."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield url
+    db.get_engine().dispose()
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
