@@ -6,6 +6,7 @@ from imageshare.routes import build_api
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.pages.home import home
 from imageshare.ui.pages.not_found import not_found
+from imageshare.ui.pages.settings import settings_page
 
 # The theme is registered in rxconfig.py (RadixThemesPlugin).
 app = rx.App(api_transformer=build_api())
@@ -13,4 +14,7 @@ app = rx.App(api_transformer=build_api())
 app.add_page(home, route="/", title="imageshare — gallery", on_load=SessionState.load_viewer)
 app.add_page(
     not_found, route="404", title="Page not found — imageshare", on_load=SessionState.load_viewer
+)
+app.add_page(
+    settings_page, route="/settings", title="Settings — imageshare", on_load=SessionState.require_sign_in
 )

@@ -1,5 +1,7 @@
 """Development sign-in (no Auth0 configured): sign in and out in a real browser."""
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.harness.browser import screenshot
@@ -52,3 +54,14 @@ def test_an_invalid_username_is_refused_with_a_reason(app_server, page):
     expect(page.get_by_role("alert")).to_contain_text("Choose a username")
     page.goto(app_server.url + "/")
     expect(page.locator("#top-bar").get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def test_a_page_for_signed_in_people_sends_visitors_to_sign_in_and_back(app_server, page):
+    page.goto(app_server.url + "/settings")
+    expect(page).to_have_url(app_server.url + "/auth/login?next=%2Fsettings")
+    sign_in_as(page, "settler")
+    # The static build answers /settings at /settings/.
+    expect(page).to_have_url(re.compile(re.escape(app_server.url) + r"/settings/?$"))
+    account = page.locator("#account")
+    expect(account).to_contain_text("@settler")
+    screenshot(page, "settings-desktop")

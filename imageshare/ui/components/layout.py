@@ -47,7 +47,9 @@ def user_menu() -> rx.Component:
             )
         ),
         rx.menu.content(
-            rx.menu.item(rx.link("My profile", href=SessionState.profile_url), as_child=True),
+            # rx.el.a is React Router's Link: client-side navigation, one Slot deep.
+            rx.menu.item(rx.el.a("My profile", href=SessionState.profile_url), as_child=True),
+            rx.menu.item(rx.el.a("Settings", href="/settings"), as_child=True),
             rx.menu.separator(),
             # Sign-out is a server route: a real link makes it a full page load.
             rx.menu.item(document_link("Sign out", href="/auth/logout"), as_child=True),

@@ -47,7 +47,8 @@ class SessionState(rx.State):
 
     def _current_path(self) -> str:
         url = self.router.url
-        path = url.path or "/"
+        # The static build serves /settings as /settings/; keep the address people typed.
+        path = url.path.rstrip("/") or "/"
         return f"{path}?{url.query}" if url.query else path
 
     def viewer(self) -> Viewer:
