@@ -12,8 +12,8 @@ export PATH := $(BIN):$(PATH)
 run: migrate ## Build and serve in production mode on PORT (default 3000).
 	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
 
-dev: migrate ## Hot reload: pages on PORT, the backend on PORT+1.
-	$(BIN)/reflex run --env dev --frontend-port $(PORT) --backend-port $$(( $(PORT) + 1 ))
+dev: migrate ## Hot reload on PORT: rebuilds the pages and restarts the backend on change.
+	$(BIN)/reflex run --env preview --frontend-port $(PORT) --backend-port $(PORT)
 
 test: install-test ## Install what the tests need, then run the whole suite.
 	scripts/ensure-chromium

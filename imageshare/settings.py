@@ -70,10 +70,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     storage_backend = env.choice("STORAGE_BACKEND", ("local", "s3"), "local")
     auth0_domain = env.optional("AUTH0_DOMAIN")
 
+    port = env.integer("PORT", 3000, minimum=1, maximum=65535)
     settings = Settings(
         env=imageshare_env,
-        port=env.integer("PORT", 3000, minimum=1, maximum=65535),
-        public_url=env.http_url("PUBLIC_URL", "http://localhost:3000"),
+        port=port,
+        public_url=env.http_url("PUBLIC_URL", f"http://localhost:{port}"),
         secret_key=env.optional("SECRET_KEY") or DEV_SECRET_KEY,
         database_url=env.database_url("DATABASE_URL"),
         storage_backend=storage_backend,

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from tests.harness.browser import screenshot
+from tests.harness.browser import screenshot, wait_until_live
 
 
 def test_sign_in_and_out_across_tabs(auth0_app_server, provider, page):
@@ -10,6 +10,7 @@ def test_sign_in_and_out_across_tabs(auth0_app_server, provider, page):
     provider.control("next-login", {"sub": "auth0|ada", "nickname": "ada", "name": "Ada Lovelace",
                                     "email": "ada@example.com"})  # fmt: skip
     page.goto(app + "/no-such-page")
+    wait_until_live(page)
     page.locator("#top-bar").get_by_role("link", name="Sign in").click()
 
     # Through the provider and back to where the person started.

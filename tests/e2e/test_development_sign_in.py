@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.harness.browser import screenshot
+from tests.harness.browser import screenshot, wait_until_live
 
 
 def sign_in_as(page, username: str) -> None:
@@ -15,6 +15,7 @@ def sign_in_as(page, username: str) -> None:
 
 def test_sign_in_returns_to_the_page_and_survives_reload_and_new_tabs(app_server, page):
     page.goto(app_server.url + "/no-such-page")
+    wait_until_live(page)
     page.locator("#top-bar").get_by_role("link", name="Sign in").click()
 
     expect(page).to_have_url(app_server.url + "/auth/login?next=%2Fno-such-page")

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.harness.browser import screenshot
+from tests.harness.browser import screenshot, wait_until_live
 
 
 def test_home_page_shows_top_bar_and_empty_gallery(app_server, page):
@@ -30,6 +30,7 @@ def test_dark_mode_toggle_switches_the_theme(app_server, page):
     page.goto(app_server.url + "/")
     html = page.locator("html")
     expect(html).to_have_class(re.compile(r"\blight\b"))
+    wait_until_live(page)
     page.get_by_role("button", name="Toggle dark mode").click()
     expect(html).to_have_class(re.compile(r"\bdark\b"))
     screenshot(page, "home-dark")

@@ -66,3 +66,13 @@ def screenshot(page: Page, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_until_live(page: Page) -> None:
+    """Wait until the page is hydrated and its state has come back from the server.
+
+    The top bar's sign-in link gains `?next=` (or the signed-in name appears) only after
+    the page's on_load event made the round trip, so clicks after this are handled.
+    """
+    top_bar = page.locator("#top-bar")
+    top_bar.locator('a[href^="/auth/login?next="], #signed-in-name').first.wait_for()

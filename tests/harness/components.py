@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import signal
 import socket
@@ -95,3 +97,13 @@ def stop_process(process: subprocess.Popen, *, timeout: float = 15) -> None:
         process.wait(timeout=timeout)
     except ProcessLookupError:
         pass
+
+
+def run_async(coroutine):
+    """Run a coroutine to completion from a sync test.
+
+    Its own thread and loop: Playwright's sync API keeps an event loop running in
+    the main thread while the session's browser is open, and asyncio.run refuses that.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

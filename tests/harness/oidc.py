@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,15 +64,16 @@ def _node() -> Path:
     return Path(ROOT_DIR) / "bin" / "node"
 
 
-@pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory) -> Iterator[OIDCProvider]:
+@contextmanager
+def start_provider(state_dir: Path, *, name: str = "oidc-provider") -> Iterator[OIDCProvider]:
+    """Run a provider until the block ends (the session's, or a test's own to stop early)."""
     if not (PROVIDER_DIR / "node_modules" / "oauth2-mock-server").is_dir():
         missing_component(
             "oauth2-mock-server is not installed in tests/oidc_provider: `make test` runs npm ci there"
         )
     port = free_port()
-    state_file = tmp_path_factory.mktemp("oidc") / "state.json"
-    log = ARTIFACTS / "oidc-provider.log"
+    state_file = state_dir / f"{name}.json"
+    log = ARTIFACTS / f"{name}.log"
     process = start_process(
         [str(_node()), "provider.mjs", "--port", str(port), "--host", "127.0.0.1",
          "--state-file", str(state_file)],
@@ -84,6 +86,12 @@ def oidc_provider(tmp_path_factory) -> Iterator[OIDCProvider]:
         yield OIDCProvider(issuer=json.loads(state_file.read_text())["issuer"])
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory) -> Iterator[OIDCProvider]:
+    with start_provider(tmp_path_factory.mktemp("oidc")) as provider:
+        yield provider
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -20,6 +19,7 @@ from sqlmodel import select
 from imageshare.auth.tokens import BearerTokenVerifier, TokenRefused
 from imageshare.db import session_scope
 from imageshare.users.models import User
+from tests.harness.components import run_async
 from tests.harness.oidc import AUDIENCE, CLIENT_ID, CLIENT_SECRET
 
 REDIRECT = "http://127.0.0.1/callback"
@@ -52,7 +52,7 @@ def verify(provider, token: str, **options):
         verifier = BearerTokenVerifier(issuer=provider.issuer, audience=AUDIENCE, **options)
         return await verifier.viewer(token)
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def test_a_valid_token_is_the_same_user_as_the_web_sign_in(provider, app_db):
@@ -150,4 +150,4 @@ def test_key_rotation_is_picked_up_without_restart_and_refreshes_are_rate_limite
         assert fetches.count("/.well-known/jwks.json") == jwks_fetches == 2
         await http.aclose()
 
-    asyncio.run(scenario())
+    run_async(scenario())

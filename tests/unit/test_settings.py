@@ -52,6 +52,7 @@ def test_values_are_read_and_normalised():
     )
     assert s.port == 8080
     assert s.public_url == "https://images.example.com"
+    assert load_settings({"PORT": "8080"}).public_url == "http://localhost:8080"
     # Hosting providers' postgres:// URLs get the driver SQLAlchemy needs.
     assert s.database_url == "postgresql+psycopg://u:p@db/imageshare"
     assert s.storage_backend == "s3"
