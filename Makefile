@@ -15,8 +15,10 @@ run: migrate ## Build and serve in production mode on PORT (default 3000).
 dev: migrate ## Hot reload on PORT: rebuilds the pages and restarts the backend on change.
 	$(BIN)/reflex run --env preview --frontend-port $(PORT) --backend-port $(PORT)
 
-test: install-test ## Install what the tests need, then run the whole suite.
+test: install-test ## Install what the tests need, then lint and run the whole suite.
 	scripts/ensure-chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 migrate: install

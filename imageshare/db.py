@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 

@@ -3,10 +3,10 @@
 import reflex as rx
 
 from imageshare.routes import build_api
-from imageshare.ui.state.session import SessionState
 from imageshare.ui.pages.home import home
 from imageshare.ui.pages.not_found import not_found
 from imageshare.ui.pages.settings import settings_page
+from imageshare.ui.state.session import SessionState
 
 # The theme is registered in rxconfig.py (RadixThemesPlugin).
 app = rx.App(api_transformer=build_api())
@@ -16,5 +16,8 @@ app.add_page(
     not_found, route="404", title="Page not found — imageshare", on_load=SessionState.load_viewer
 )
 app.add_page(
-    settings_page, route="/settings", title="Settings — imageshare", on_load=SessionState.require_sign_in
+    settings_page,
+    route="/settings",
+    title="Settings — imageshare",
+    on_load=SessionState.require_sign_in,
 )

@@ -6,7 +6,15 @@ table it needs from its domain folder.
 
 from imageshare.auth.models import WebSession
 from imageshare.comments.models import Comment
-from imageshare.images.models import Image, ImageTag, Rendition, RenditionName, Status, Tag, Visibility
+from imageshare.images.models import (
+    Image,
+    ImageTag,
+    Rendition,
+    RenditionName,
+    Status,
+    Tag,
+    Visibility,
+)
 from imageshare.users.models import User
 
 __all__ = [

@@ -171,9 +171,7 @@ class _Reader:
     def choice(self, name: str, allowed: tuple[str, ...], default: str):
         value = (self.optional(name) or default).lower()
         if value not in allowed:
-            raise SettingsError(
-                f"{name} must be one of {', '.join(allowed)}, not {value!r}."
-            )
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
         return value
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:

@@ -60,7 +60,9 @@ def sign_in_failed(message: str, *, retry_url: str, status: int = 400) -> HTMLRe
     )
 
 
-def development_sign_in(*, next_path: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+def development_sign_in(
+    *, next_path: str, error: str | None = None, status: int = 200
+) -> HTMLResponse:
     error_html = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     return _page(
         "Sign in (development)",

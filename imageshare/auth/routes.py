@@ -68,7 +68,9 @@ async def _begin(request: Request, *, signup: bool) -> Response:
     try:
         return await oidc.redirect_to_provider(request, settings, signup=signup)
     except oidc.SignInFailed as failure:
-        return pages.sign_in_failed(failure.message, retry_url=login_url(next_path), status=failure.status)
+        return pages.sign_in_failed(
+            failure.message, retry_url=login_url(next_path), status=failure.status
+        )
 
 
 async def callback(request: Request) -> Response:
@@ -77,7 +79,9 @@ async def callback(request: Request) -> Response:
     try:
         claims = await oidc.claims_from_callback(request, settings)
     except oidc.SignInFailed as failure:
-        return pages.sign_in_failed(failure.message, retry_url=login_url(next_path), status=failure.status)
+        return pages.sign_in_failed(
+            failure.message, retry_url=login_url(next_path), status=failure.status
+        )
     return await _signed_in(claims, next_path, settings)
 
 

@@ -59,7 +59,11 @@ class BearerTokenVerifier:
         claims = await self.verify(token)
         user = await run_in_session(lambda db: users.get_by_subject(db, auth_subject=claims["sub"]))
         if user is None:
-            profile = claims if any(k in claims for k in PROFILE_CLAIMS) else await self._userinfo(token, claims)
+            profile = (
+                claims
+                if any(k in claims for k in PROFILE_CLAIMS)
+                else await self._userinfo(token, claims)
+            )
             user = await run_in_session(lambda db: users.sign_in_from_claims(db, claims=profile))
         return Viewer.of(user)
 
@@ -88,7 +92,9 @@ class BearerTokenVerifier:
         try:
             registry.validate(decoded.claims)
         except JoseError as error:
-            raise TokenRefused(f"The bearer token was refused: {error.description or error.error}.") from None
+            raise TokenRefused(
+                f"The bearer token was refused: {error.description or error.error}."
+            ) from None
         audience = decoded.claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
         if self.audience not in audiences:
@@ -113,7 +119,9 @@ class BearerTokenVerifier:
             self._keys = KeySet.import_key_set(response.json())
         except (httpx.HTTPError, ValueError, KeyError, JoseError) as error:
             logger.warning("could not fetch the issuer's signing keys: %r", error)
-            raise TokenRefused("The token issuer could not be reached; try again shortly.") from error
+            raise TokenRefused(
+                "The token issuer could not be reached; try again shortly."
+            ) from error
 
     async def _discovery(self) -> dict[str, Any]:
         if self._metadata is None:

@@ -67,7 +67,9 @@ def wait_until(
         except Exception:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"{what} was not ready after {timeout:.0f}s; last lines of {log}:\n{tail(log)}")
+    raise RuntimeError(
+        f"{what} was not ready after {timeout:.0f}s; last lines of {log}:\n{tail(log)}"
+    )
 
 
 def tail(path: Path, lines: int = 40) -> str:

@@ -82,7 +82,9 @@ def start_provider(state_dir: Path, *, name: str = "oidc-provider") -> Iterator[
         cwd=PROVIDER_DIR,
     )  # fmt: skip
     try:
-        wait_until(state_file.exists, timeout=30, process=process, what="the OIDC provider", log=log)
+        wait_until(
+            state_file.exists, timeout=30, process=process, what="the OIDC provider", log=log
+        )
         yield OIDCProvider(issuer=json.loads(state_file.read_text())["issuer"])
     finally:
         stop_process(process)

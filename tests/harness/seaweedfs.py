@@ -77,7 +77,10 @@ def s3_server(tmp_path_factory) -> Iterator[S3Server]:
         )
     )
     # Every HTTP port of `weed mini` also opens port + 10000 for gRPC.
-    ports = {name: free_port(also_free=(0, 10000)) for name in ("s3", "master", "volume", "filer", "admin")}
+    ports = {
+        name: free_port(also_free=(0, 10000))
+        for name in ("s3", "master", "volume", "filer", "admin")
+    }
     command = [
         weed, "mini", f"-dir={root / 'data'}",
         "-ip=127.0.0.1", "-ip.bind=127.0.0.1",

@@ -91,13 +91,17 @@ def test_login_redirect_asks_for_code_flow_with_pkce_state_nonce_and_audience(au
     assert q["audience"] == AUDIENCE
 
 
-def test_a_good_callback_starts_a_session_with_safe_cookie_flags(auth0_app_server, provider, sessions_count):
+def test_a_good_callback_starts_a_session_with_safe_cookie_flags(
+    auth0_app_server, provider, sessions_count
+):
     before = sessions_count()
     login = Login(auth0_app_server.url)
     response = login.callback(login.at_provider())
     assert response.status_code == 303
     assert response.headers["location"] == "/somewhere"
-    header = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
+    header = next(
+        h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)
+    )
     flags = {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}
     assert {"httponly", "secure", "samesite", "max-age", "path"} <= flags
     assert "SameSite=lax" in header and "Max-Age=1209600" in header
@@ -114,7 +118,9 @@ def test_a_good_callback_starts_a_session_with_safe_cookie_flags(auth0_app_serve
     assert 'imageshare_session=""' in logout.headers["set-cookie"]
 
 
-@pytest.mark.parametrize("next_path", ["https://elsewhere.example/", "//elsewhere.example/x", "/\\evil"])
+@pytest.mark.parametrize(
+    "next_path", ["https://elsewhere.example/", "//elsewhere.example/x", "/\\evil"]
+)
 def test_next_pointing_off_site_is_ignored(auth0_app_server, provider, next_path):
     login = Login(auth0_app_server.url, next_path=next_path)
     assert login.callback(login.at_provider()).headers["location"] == "/"
@@ -152,7 +158,9 @@ def test_reused_code_is_refused(auth0_app_server, provider, sessions_count):
 
 def test_error_from_the_provider_is_shown(auth0_app_server, provider, sessions_count):
     before = sessions_count()
-    provider.control("next-authorize-error", {"error": "access_denied", "error_description": "User cancelled"})
+    provider.control(
+        "next-authorize-error", {"error": "access_denied", "error_description": "User cancelled"}
+    )
     login = Login(auth0_app_server.url)
     assert_refused(login.callback(login.at_provider()), "User cancelled", sessions_count, before)
 
@@ -196,5 +204,7 @@ def test_forged_id_token_is_refused(auth0_app_server, provider, sessions_count, 
     before = sessions_count()
     login = Login(auth0_app_server.url)
     callback = login.at_provider()
-    provider.control("next-id-token-raw", {"id_token": _forged_id_token(kind, provider, login.query["nonce"][0])})
+    provider.control(
+        "next-id-token-raw", {"id_token": _forged_id_token(kind, provider, login.query["nonce"][0])}
+    )
     assert_refused(login.callback(callback), "could not be verified", sessions_count, before)

@@ -30,7 +30,9 @@ def access_token(provider, *, audience: str | None = AUDIENCE, login: dict | Non
     if login:
         provider.control("next-login", login)
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     params = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT,
               "scope": "openid", "state": "s", "code_challenge": challenge,
               "code_challenge_method": "S256"}  # fmt: skip
@@ -56,7 +58,12 @@ def verify(provider, token: str, **options):
 
 
 def test_a_valid_token_is_the_same_user_as_the_web_sign_in(provider, app_db):
-    login = {"sub": "auth0|grace", "nickname": "grace", "name": "Grace Hopper", "email": "grace@example.com"}
+    login = {
+        "sub": "auth0|grace",
+        "nickname": "grace",
+        "name": "Grace Hopper",
+        "email": "grace@example.com",
+    }
     viewer = verify(provider, access_token(provider, login=login))
     assert not viewer.is_anonymous and viewer.username == "grace"
     # Created on first use with the profile from /userinfo (the token has no profile claims).
@@ -65,8 +72,6 @@ def test_a_valid_token_is_the_same_user_as_the_web_sign_in(provider, app_db):
         assert user.display_name == "Grace Hopper"
     again = verify(provider, access_token(provider, login=login))
     assert again.user_id == viewer.user_id
-
-
 
 
 def _b64(data: dict) -> str:
@@ -103,7 +108,9 @@ def test_hs256_signed_with_the_public_key_is_refused(provider, app_db):
     public_pem = RSAKey.import_key(jwks["keys"][0]).as_pem(private=False)
     claims = _claims_of(access_token(provider))
     # The classic confusion attack, forged by hand (joserfc itself refuses to build it).
-    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': jwks['keys'][0]['kid']})}.{_b64(claims)}"
+    signing_input = (
+        f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': jwks['keys'][0]['kid']})}.{_b64(claims)}"
+    )
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     forged = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
     with pytest.raises(TokenRefused, match="RS256"):
@@ -145,7 +152,9 @@ def test_key_rotation_is_picked_up_without_restart_and_refreshes_are_rate_limite
         for _ in range(5):
             with pytest.raises(TokenRefused, match="unknown key"):
                 await verifier.verify(
-                    jwt.encode({"alg": "RS256", "kid": "junk"}, {"sub": "x"}, RSAKey.generate_key(2048))
+                    jwt.encode(
+                        {"alg": "RS256", "kid": "junk"}, {"sub": "x"}, RSAKey.generate_key(2048)
+                    )
                 )
         assert fetches.count("/.well-known/jwks.json") == jwks_fetches == 2
         await http.aclose()

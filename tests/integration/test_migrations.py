@@ -74,7 +74,14 @@ def test_constraints_hold_in_the_database(engine):
         session.add_all(
             [
                 ImageTag(image_id=image.id, tag_id=tag.id),
-                Rendition(image_id=image.id, name=RenditionName.THUMB, key="k", width=3, height=2, byte_size=1),
+                Rendition(
+                    image_id=image.id,
+                    name=RenditionName.THUMB,
+                    key="k",
+                    width=3,
+                    height=2,
+                    byte_size=1,
+                ),
             ]
         )
         session.commit()
@@ -84,7 +91,8 @@ def test_constraints_hold_in_the_database(engine):
         with pytest.raises(sa.exc.IntegrityError):
             with engine.begin() as connection:
                 connection.execute(
-                    sa.text("UPDATE image SET visibility = 'secret' WHERE owner_id = :o"), {"o": owner.id}
+                    sa.text("UPDATE image SET visibility = 'secret' WHERE owner_id = :o"),
+                    {"o": owner.id},
                 )
 
         # Share codes and usernames are unique.

@@ -19,9 +19,13 @@ def sign_in(**claims):
 
 
 def test_first_sign_in_creates_a_user_and_later_ones_refresh_the_profile(app_db):
-    first = sign_in(sub="auth0|1", nickname="Ada L.", name="Ada Lovelace", picture="https://cdn/a.png")
+    first = sign_in(
+        sub="auth0|1", nickname="Ada L.", name="Ada Lovelace", picture="https://cdn/a.png"
+    )
     assert first[1:] == ("ada-l", "Ada Lovelace", "https://cdn/a.png")
-    again = sign_in(sub="auth0|1", nickname="other", name="Countess Ada", picture="https://cdn/b.png")
+    again = sign_in(
+        sub="auth0|1", nickname="other", name="Countess Ada", picture="https://cdn/b.png"
+    )
     assert again == (first[0], "ada-l", "Countess Ada", "https://cdn/b.png")  # username stays
 
 

@@ -24,7 +24,20 @@ def document_link(*children, href) -> rx.Component:
 
 def nav_link(label: str, href: str) -> rx.Component:
     return rx.link(
-        label, href=href, size="3", weight="medium", color_scheme="gray", high_contrast=True, underline="hover"
+        label,
+        href=href,
+        size="3",
+        weight="medium",
+        color_scheme="gray",
+        high_contrast=True,
+        underline="hover",
+    )
+
+
+def my_avatar(*, size: str) -> rx.Component:
+    """The signed-in person's picture, or their initials when there is none."""
+    return rx.avatar(
+        src=SessionState.avatar_url, fallback=SessionState.initials, size=size, radius="full"
     )
 
 
@@ -32,12 +45,7 @@ def user_menu() -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
             rx.button(
-                rx.avatar(
-                    src=SessionState.avatar_url,
-                    fallback=SessionState.initials,
-                    size="2",
-                    radius="full",
-                ),
+                my_avatar(size="2"),
                 rx.text(SessionState.display_name, size="2", weight="medium", id="signed-in-name"),
                 rx.icon("chevron-down", size=16),
                 variant="ghost",

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from imageshare.ui.components.layout import document_link, page_layout
+from imageshare.ui.components.layout import document_link, my_avatar, page_layout
 from imageshare.ui.state.session import SessionState
 
 
@@ -21,12 +21,7 @@ def settings_page() -> rx.Component:
             rx.card(
                 rx.vstack(
                     rx.hstack(
-                        rx.avatar(
-                            src=SessionState.avatar_url,
-                            fallback=SessionState.initials,
-                            size="6",
-                            radius="full",
-                        ),
+                        my_avatar(size="6"),
                         rx.vstack(
                             rx.heading(SessionState.display_name, size="5", as_="h2"),
                             rx.text("@", SessionState.username, color_scheme="gray"),
@@ -38,7 +33,10 @@ def settings_page() -> rx.Component:
                     rx.data_list.root(
                         _row("Username", SessionState.username),
                         _row("Display name", SessionState.display_name),
-                        _row("Profile", rx.link(SessionState.profile_url, href=SessionState.profile_url)),
+                        _row(
+                            "Profile",
+                            rx.link(SessionState.profile_url, href=SessionState.profile_url),
+                        ),
                     ),
                     rx.text(
                         "Your name and picture come from your sign-in account and are "
