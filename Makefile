@@ -7,7 +7,7 @@ PORT ?= 3000
 export REFLEX_USE_NPM := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run dev test bench migrate install install-test clean
+.PHONY: run dev test bench migrate install install-test install-bench clean
 
 run: migrate ## Build and serve in production mode on PORT (default 3000).
 	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
@@ -21,11 +21,15 @@ test: install-test ## Install what the tests need, then lint and run the whole s
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+bench: install-bench ## Run the benchmarks under bench/ and print their figures.
+	$(BIN)/python bench/renditions.py
+
 migrate: install
 	$(BIN)/alembic upgrade head
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -36,6 +40,10 @@ $(VENV)/.installed-test: requirements-test.txt tests/oidc_provider/package-lock.
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	# The OpenID Connect provider the sign-in tests run against (oauth2-mock-server).
 	cd tests/oidc_provider && $(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	touch $@
 
 clean: ## Remove generated files (not ./data).

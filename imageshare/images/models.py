@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -8,26 +7,9 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from imageshare.columns import enum_column, timestamp
+from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.sharing.codes import LENGTH as SHARE_CODE_LENGTH
 from imageshare.sharing.codes import new_share_code
-
-
-class Visibility(enum.StrEnum):
-    PUBLIC = "public"  # listed in the gallery and search
-    UNLISTED = "unlisted"  # anyone with the link, listed nowhere
-    PRIVATE = "private"  # the owner only; 404 for everyone else
-
-
-class Status(enum.StrEnum):
-    PROCESSING = "processing"
-    READY = "ready"
-    FAILED = "failed"
-
-
-class RenditionName(enum.StrEnum):
-    THUMB = "thumb"
-    MEDIUM = "medium"
-    LARGE = "large"
 
 
 class Image(SQLModel, table=True):

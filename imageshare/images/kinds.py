@@ -1,0 +1,22 @@
+"""The named kinds of an image: visibility, status, rendition. Plain enums with no
+heavy imports, so image processing can use them without loading the ORM."""
+
+import enum
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"  # listed in the gallery and search
+    UNLISTED = "unlisted"  # anyone with the link, listed nowhere
+    PRIVATE = "private"  # the owner only; 404 for everyone else
+
+
+class Status(enum.StrEnum):
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class RenditionName(enum.StrEnum):
+    THUMB = "thumb"
+    MEDIUM = "medium"
+    LARGE = "large"
