@@ -52,9 +52,9 @@ def get_engine() -> Engine:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

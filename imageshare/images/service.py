@@ -1,0 +1,240 @@
+"""The rules about images: what a description may hold, who may see what, and the
+rows that record an image's life (processing → ready or failed).
+
+Functions take the database session and, where it matters, the Viewer asking.
+Storage and pixels are handled by pipeline.py, which calls these.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from imageshare.auth.viewer import Viewer
+from imageshare.db import utcnow
+from imageshare.images.kinds import RenditionName, Status, Visibility
+from imageshare.images.models import Image, ImageTag, Rendition, Tag
+from imageshare.images.processing import Inspection, ProcessedImage
+
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 50
+MAX_TITLE = 200
+MAX_LOCATION = 200
+MAX_DESCRIPTION = 5000
+
+
+class InvalidInput(ValueError):
+    """What the person typed cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class ImageDetails:
+    """What the uploader says about an image."""
+
+    title: str
+    description: str = ""
+    location: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    visibility: Visibility = Visibility.PUBLIC
+
+    @classmethod
+    def clean(
+        cls,
+        *,
+        title: str,
+        description: str = "",
+        location: str = "",
+        tags: str | Iterable[str] = (),
+        visibility: str = Visibility.PUBLIC,
+    ) -> ImageDetails:
+        """Trimmed and checked details, or InvalidInput."""
+        title = " ".join(title.split())
+        if not title:
+            raise InvalidInput("A title is required.")
+        if len(title) > MAX_TITLE:
+            raise InvalidInput(f"The title is longer than {MAX_TITLE} characters.")
+        description = description.strip()
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidInput(f"The description is longer than {MAX_DESCRIPTION} characters.")
+        location = " ".join(location.split())
+        if len(location) > MAX_LOCATION:
+            raise InvalidInput(f"The location is longer than {MAX_LOCATION} characters.")
+        try:
+            chosen = Visibility(str(visibility).strip().lower())
+        except ValueError:
+            raise InvalidInput("Visibility must be public, unlisted or private.") from None
+        return cls(title, description, location, normalise_tags(tags), chosen)
+
+
+def normalise_tags(tags: str | Iterable[str]) -> tuple[str, ...]:
+    """Comma-separated text (or a list) → lower-case, trimmed, unique tags, in order."""
+    parts = tags.split(",") if isinstance(tags, str) else list(tags)
+    result: list[str] = []
+    for part in parts:
+        tag = " ".join(str(part).split()).lower().lstrip("#")
+        if not tag or tag in result:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise InvalidInput(f"The tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters.")
+        result.append(tag)
+    if len(result) > MAX_TAGS:
+        raise InvalidInput(f"An image can have at most {MAX_TAGS} tags, not {len(result)}.")
+    return tuple(result)
+
+
+def original_key(image_id: uuid.UUID) -> str:
+    return f"originals/{image_id}"
+
+
+def rendition_key(image_id: uuid.UUID, name: RenditionName) -> str:
+    return f"renditions/{image_id}/{name.value}.webp"
+
+
+def can_view(viewer: Viewer, image: Image) -> bool:
+    """By link or id: the owner always; others unless it is private."""
+    return image.owner_id == viewer.user_id or image.visibility != Visibility.PRIVATE
+
+
+def get_for_viewer(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image | None:
+    """The image if this viewer may see it; None as if it did not exist otherwise."""
+    image = db.get(Image, image_id)
+    if image is None or not can_view(viewer, image):
+        return None
+    return image
+
+
+def find_duplicate(db: Session, *, owner_id: int, sha256: str) -> Image | None:
+    return db.exec(select(Image).where(Image.owner_id == owner_id, Image.sha256 == sha256)).first()
+
+
+def create_processing(
+    db: Session,
+    *,
+    viewer: Viewer,
+    image_id: uuid.UUID,
+    details: ImageDetails,
+    inspection: Inspection,
+    byte_size: int,
+    sha256: str,
+) -> Image:
+    """The row for a new upload, status processing, before its original is stored."""
+    if viewer.is_anonymous:
+        raise PermissionError("Sign in to upload images.")
+    image = Image(
+        id=image_id,
+        owner_id=viewer.user_id,
+        title=details.title,
+        description=details.description,
+        location=details.location,
+        visibility=details.visibility,
+        status=Status.PROCESSING,
+        original_key=original_key(image_id),
+        content_type=inspection.content_type,
+        byte_size=byte_size,
+        sha256=sha256,
+        width=inspection.width,
+        height=inspection.height,
+    )
+    db.add(image)
+    db.flush()
+    set_tags(db, image_id=image_id, tags=details.tags)
+    return image
+
+
+def set_tags(db: Session, *, image_id: uuid.UUID, tags: Iterable[str]) -> None:
+    db.exec(delete(ImageTag).where(ImageTag.image_id == image_id))
+    for name in tags:
+        tag = db.exec(select(Tag).where(Tag.name == name)).first()
+        if tag is None:
+            tag = Tag(name=name)
+            db.add(tag)
+            db.flush()
+        db.add(ImageTag(image_id=image_id, tag_id=tag.id))
+    db.flush()
+
+
+def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -> Image:
+    """Record the renditions and metadata; the image becomes visible where it belongs."""
+    image = db.get(Image, image_id)
+    if image is None:
+        raise LookupError(f"image {image_id} is gone")
+    db.exec(delete(Rendition).where(Rendition.image_id == image_id))
+    for rendition in processed.renditions:
+        db.add(
+            Rendition(
+                image_id=image_id,
+                name=rendition.name,
+                key=rendition_key(image_id, rendition.name),
+                width=rendition.width,
+                height=rendition.height,
+                byte_size=len(rendition.data),
+            )
+        )
+    meta = processed.metadata
+    image.width, image.height = processed.width, processed.height
+    image.placeholder = processed.placeholder
+    image.taken_at, image.camera_make, image.camera_model = (
+        meta.taken_at,
+        meta.camera_make,
+        meta.camera_model,
+    )
+    image.lens, image.exposure_time, image.aperture = meta.lens, meta.exposure_time, meta.aperture
+    image.iso, image.focal_length = meta.iso, meta.focal_length
+    image.has_location = meta.has_location
+    image.gps_latitude, image.gps_longitude = meta.gps_latitude, meta.gps_longitude
+    image.status, image.failure_reason = Status.READY, None
+    image.updated_at = utcnow()
+    db.add(image)
+    db.flush()
+    return image
+
+
+def mark_failed(db: Session, *, image_id: uuid.UUID, reason: str) -> None:
+    image = db.get(Image, image_id)
+    if image is None:
+        return
+    image.status, image.failure_reason = Status.FAILED, reason[:500]
+    image.updated_at = utcnow()
+    db.add(image)
+
+
+def touch(db: Session, *, image_id: uuid.UUID) -> None:
+    """Note that processing is under way, so recovery leaves the image alone a while."""
+    image = db.get(Image, image_id)
+    if image is not None:
+        image.updated_at = utcnow()
+        db.add(image)
+
+
+def stalled(db: Session, *, older_than: timedelta) -> list[uuid.UUID]:
+    """Images left processing (by a crash or a restart) and not touched for a while."""
+    cutoff = utcnow() - older_than
+    return list(
+        db.exec(
+            select(Image.id).where(Image.status == Status.PROCESSING, Image.updated_at <= cutoff)
+        ).all()
+    )
+
+
+def claim_stalled(db: Session, *, image_id: uuid.UUID, older_than: timedelta) -> bool:
+    """Take a stalled image for reprocessing; False when another worker took it first.
+
+    One UPDATE decides, so two app instances never process the same image at once.
+    """
+    cutoff = utcnow() - older_than
+    result = db.exec(
+        update(Image)
+        .where(Image.id == image_id, Image.status == Status.PROCESSING, Image.updated_at <= cutoff)
+        .values(updated_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def remove_row(db: Session, *, image_id: uuid.UUID) -> None:
+    """Delete the image's rows (renditions, tag links and comments cascade)."""
+    db.exec(delete(Image).where(Image.id == image_id))
