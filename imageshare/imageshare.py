@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from imageshare.images.pipeline import get_pipeline
 from imageshare.routes import build_api
 from imageshare.ui.pages.home import home
 from imageshare.ui.pages.not_found import not_found
@@ -10,6 +11,14 @@ from imageshare.ui.state.session import SessionState
 
 # The theme is registered in rxconfig.py (RadixThemesPlugin).
 app = rx.App(api_transformer=build_api())
+
+
+@app.register_lifespan_task
+async def recover_stalled_images():
+    """Images left processing by a crash or restart are finished in the background."""
+    await get_pipeline().recover_forever()
+
+
 # Every page asks who is signed in when it loads (the cookie decides, per tab).
 app.add_page(home, route="/", title="imageshare — gallery", on_load=SessionState.load_viewer)
 app.add_page(

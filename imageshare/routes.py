@@ -7,6 +7,7 @@ from starlette.routing import Mount, Route
 from imageshare.auth.cookies import RenewSessionCookie
 from imageshare.auth.routes import build_auth_app
 from imageshare.health import healthz
+from imageshare.images.media import serve_media
 from imageshare.settings import get_settings
 
 
@@ -17,6 +18,7 @@ def build_api() -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Mount("/auth", app=build_auth_app(settings)),
+            Route("/media/{key:path}", serve_media, methods=["GET", "HEAD"]),
         ],
         middleware=[Middleware(RenewSessionCookie, settings=settings)],
     )

@@ -1,0 +1,81 @@
+"""Where a browser fetches an image's pixels, and the /media route of local storage.
+
+One function decides every media URL: public and unlisted images get a plain URL
+(the CDN's when CDN_BASE_URL is set); private ones a signed URL that expires in ten
+minutes (S3 presigned, or HMAC-signed /media URL with local storage).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+
+from imageshare.db import run_in_session
+from imageshare.images.kinds import Status, Visibility
+from imageshare.images.models import Image
+from imageshare.images.storage import LocalStorage, Storage, check_key, get_storage
+from imageshare.settings import Settings, get_settings
+
+PRIVATE_URL_SECONDS = 600
+_RENDITION_KEY = re.compile(r"^renditions/(?P<id>[0-9a-f-]{36})/(thumb|medium|large)\.webp$")
+
+
+def media_url(
+    image: Image, key: str, *, settings: Settings | None = None, storage: Storage | None = None
+) -> str:
+    settings = settings or get_settings()
+    storage = storage or get_storage()
+    if image.visibility == Visibility.PRIVATE:
+        return storage.url(key, expires_in=PRIVATE_URL_SECONDS)
+    if settings.cdn_base_url:
+        return f"{settings.cdn_base_url}/{key}"
+    return storage.url(key)
+
+
+async def serve_media(request: Request) -> Response:
+    """GET /media/{key}: local storage only. Signed URLs for anything; unsigned ones for
+    renditions of ready, non-private images. Everything else is a plain 404."""
+    storage = get_storage()
+    key = request.path_params["key"]
+    try:
+        check_key(key)
+    except ValueError:
+        return _not_found()
+    if not isinstance(storage, LocalStorage) or not storage.exists(key):
+        return _not_found()
+    expires, signature = request.query_params.get("expires"), request.query_params.get("signature")
+    if expires is not None or signature is not None:
+        if not storage.verify_signature(key, expires or "", signature or ""):
+            return _not_found()
+        cache = f"private, max-age={PRIVATE_URL_SECONDS}"
+    elif await _publicly_visible(key):
+        cache = "public, max-age=3600"
+    else:
+        return _not_found()
+    return FileResponse(
+        storage.root / key,
+        media_type="image/webp" if key.endswith(".webp") else None,
+        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def _publicly_visible(key: str) -> bool:
+    match = _RENDITION_KEY.match(key)
+    if match is None:
+        return False  # originals are never served without a signature
+    image_id = uuid.UUID(match["id"])
+
+    def visible(db) -> bool:
+        image = db.get(Image, image_id)
+        return bool(
+            image and image.status == Status.READY and image.visibility != Visibility.PRIVATE
+        )
+
+    return await run_in_session(visible)
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not found", status_code=404)
