@@ -7,6 +7,7 @@ from imageshare.routes import build_api
 from imageshare.ui.pages.home import home
 from imageshare.ui.pages.not_found import not_found
 from imageshare.ui.pages.settings import settings_page
+from imageshare.ui.pages.upload import upload_page
 from imageshare.ui.state.session import SessionState
 
 # The theme is registered in rxconfig.py (RadixThemesPlugin).
@@ -29,4 +30,7 @@ app.add_page(
     route="/settings",
     title="Settings — imageshare",
     on_load=SessionState.require_sign_in,
+)
+app.add_page(
+    upload_page, route="/upload", title="Upload — imageshare", on_load=SessionState.require_sign_in
 )

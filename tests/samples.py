@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 from PIL.ExifTags import GPS, IFD, Base
@@ -49,3 +51,15 @@ def camera_exif(*, orientation: int = 1, gps: bool = True) -> Image.Exif:
         position[GPS.GPSLongitudeRef] = "W"
         position[GPS.GPSLongitude] = (IFDRational(2), IFDRational(17), IFDRational(4008, 100))
     return exif
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG header claiming a size, and no pixels: a decompression bomb's calling card."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from imageshare.auth.viewer import Viewer
@@ -149,13 +150,24 @@ def create_processing(
 def set_tags(db: Session, *, image_id: uuid.UUID, tags: Iterable[str]) -> None:
     db.exec(delete(ImageTag).where(ImageTag.image_id == image_id))
     for name in tags:
-        tag = db.exec(select(Tag).where(Tag.name == name)).first()
-        if tag is None:
+        db.add(ImageTag(image_id=image_id, tag_id=_tag_id(db, name)))
+    db.flush()
+
+
+def _tag_id(db: Session, name: str) -> int:
+    """The tag's id, creating the tag if needed — safe when two uploads add it at once."""
+    existing = db.exec(select(Tag.id).where(Tag.name == name)).first()
+    if existing is not None:
+        return existing
+    try:
+        with db.begin_nested():
             tag = Tag(name=name)
             db.add(tag)
             db.flush()
-        db.add(ImageTag(image_id=image_id, tag_id=tag.id))
-    db.flush()
+            return tag.id
+    except IntegrityError:
+        # Another transaction created it between our look-up and insert.
+        return db.exec(select(Tag.id).where(Tag.name == name)).one()
 
 
 def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -> Image:

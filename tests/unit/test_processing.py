@@ -2,8 +2,6 @@
 
 import base64
 import io
-import struct
-import zlib
 
 import pytest
 from PIL import Image
@@ -120,16 +118,6 @@ def test_accepted_formats_are_recognised_by_content_not_name(tmp_path, fmt):
     assert len(render(tmp_path / "misnamed.txt").renditions) == 2
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
-
-
 REFUSALS = {
     "empty.jpg": (b"", "empty"),
     "notes.jpg": (b"just some text, renamed to .jpg\n" * 20, "not an image"),
@@ -143,7 +131,7 @@ REFUSALS = {
         samples.encoded(Image.new("RGB", (10, 10)), "TIFF"),
         "TIFF files are not accepted",
     ),
-    "bomb.png": (_png_header_only(100_000, 100_000), "more than the 60 megapixels allowed"),
+    "bomb.png": (samples.png_header_only(100_000, 100_000), "more than the 60 megapixels allowed"),
 }
 
 
@@ -154,14 +142,22 @@ def test_refused_at_inspection_with_a_reason(tmp_path, name):
         inspect(write(tmp_path, name, data), max_pixels=MAX_PIXELS)
 
 
-def test_truncated_or_corrupt_pixels_are_refused_at_decoding(tmp_path):
+def test_truncated_or_corrupt_pixels_are_refused_before_anything_is_stored(tmp_path):
+    # The headers are fine; the pixels are not. Inspection decodes enough to notice.
     whole = samples.jpeg(800, 600)
-    truncated = write(tmp_path, "cut.jpg", whole[: len(whole) // 2])
-    inspect(truncated, max_pixels=MAX_PIXELS)  # the header is fine...
-    with pytest.raises(RejectedImage, match="damaged"):
-        render(truncated)  # ...the pixels are not
     png = samples.encoded(samples.photo(200, 200), "PNG")
-    corrupt = write(tmp_path, "bad.png", png[:100] + bytes(200) + png[300:])
-    with pytest.raises(RejectedImage):
-        inspect(corrupt, max_pixels=MAX_PIXELS)
-        render(corrupt)
+    webp = samples.encoded(samples.photo(300, 200), "WEBP")
+    for name, data in {
+        "cut.jpg": whole[: len(whole) // 2],
+        "bad.png": png[:100] + bytes(200) + png[300:],
+        "cut.png": png[: len(png) // 2],
+        "cut.webp": webp[: len(webp) // 2],
+    }.items():
+        with pytest.raises(RejectedImage, match="damaged|cannot be read"):
+            inspect(write(tmp_path, name, data), max_pixels=MAX_PIXELS)
+
+
+def test_render_refuses_what_cannot_be_decoded(tmp_path):
+    whole = samples.jpeg(800, 600)
+    with pytest.raises(RejectedImage, match="damaged"):
+        render(write(tmp_path, "cut.jpg", whole[: len(whole) // 2]))

@@ -1,0 +1,234 @@
+"""/upload: pick or drop up to 20 images, describe them, watch them arrive."""
+
+import reflex as rx
+
+from imageshare.images.kinds import Visibility
+from imageshare.ui.components.layout import page_layout
+from imageshare.ui.state.session import SessionState
+from imageshare.ui.state.upload import MAX_FILES, UPLOAD_ID, UploadState, selected_files_info
+
+ACCEPT = {
+    "image/jpeg": [".jpg", ".jpeg"],
+    "image/png": [".png"],
+    "image/webp": [".webp"],
+    "image/gif": [".gif"],
+    "image/avif": [".avif"],
+}
+STATUS_COLOURS = {
+    "waiting": "gray", "uploading": "blue", "checking": "blue", "processing": "amber",
+    "ready": "green", "duplicate": "gray", "refused": "red", "failed": "red", "cancelled": "gray",
+}  # fmt: skip
+
+
+def drop_zone() -> rx.Component:
+    return rx.upload(
+        rx.vstack(
+            rx.icon("image-up", size=40, color=rx.color("accent", 9)),
+            rx.text("Drop images here, or click to choose", weight="medium", size="3"),
+            rx.text(
+                f"JPEG, PNG, WebP, GIF or AVIF · up to {MAX_FILES} at once",
+                size="2",
+                color_scheme="gray",
+            ),
+            align="center",
+            spacing="2",
+        ),
+        id=UPLOAD_ID,
+        multiple=True,
+        max_files=MAX_FILES,
+        accept=ACCEPT,
+        disabled=UploadState.busy,
+        border=f"2px dashed {rx.color('accent', 7)}",
+        border_radius="var(--radius-4)",
+        padding="2.5rem 1rem",
+        width="100%",
+        cursor="pointer",
+        background_color=rx.color("accent", 2),
+    )
+
+
+def title_row(name: rx.Var[str]) -> rx.Component:
+    return rx.hstack(
+        rx.icon("file-image", size=18, color=rx.color("gray", 9), flex_shrink="0"),
+        rx.text(name, size="2", truncate=True, width="14rem", flex_shrink="0"),
+        rx.input(
+            placeholder="Title (defaults to the file name)",
+            value=UploadState.titles.get(name, ""),
+            on_change=lambda value: UploadState.set_title(name, value),
+            max_length=200,
+            width="100%",
+            aria_label=f"Title for {name}",
+        ),
+        align="center",
+        width="100%",
+        class_name="selected-file",
+    )
+
+
+def batch_details() -> rx.Component:
+    return rx.grid(
+        rx.vstack(
+            rx.text("Description", as_="label", size="2", weight="medium"),
+            rx.text_area(
+                value=UploadState.description,
+                on_change=UploadState.set_description,
+                placeholder="What is in these pictures?",
+                rows="3",
+                width="100%",
+                max_length=5000,
+                aria_label="Description",
+            ),
+            grid_column="1 / -1",
+            spacing="1",
+        ),
+        rx.vstack(
+            rx.text("Location", as_="label", size="2", weight="medium"),
+            rx.input(
+                value=UploadState.location,
+                on_change=UploadState.set_location,
+                placeholder="e.g. Honfleur, Normandy",
+                max_length=200,
+                width="100%",
+                aria_label="Location",
+            ),
+            spacing="1",
+        ),
+        rx.vstack(
+            rx.text("Tags", as_="label", size="2", weight="medium"),
+            rx.input(
+                value=UploadState.tags,
+                on_change=UploadState.set_tags,
+                placeholder="sea, boats, dusk (up to 10)",
+                width="100%",
+                aria_label="Tags",
+            ),
+            spacing="1",
+        ),
+        rx.vstack(
+            rx.text("Who can see them", size="2", weight="medium"),
+            rx.radio_group.root(
+                rx.hstack(
+                    rx.radio_group.item(value=Visibility.PUBLIC.value, aria_label="Public"),
+                    rx.text("Public", size="2"),
+                    rx.radio_group.item(value=Visibility.UNLISTED.value, aria_label="Unlisted"),
+                    rx.text("Unlisted (anyone with the link)", size="2"),
+                    rx.radio_group.item(value=Visibility.PRIVATE.value, aria_label="Private"),
+                    rx.text("Private (only you)", size="2"),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                value=UploadState.visibility,
+                on_change=UploadState.set_visibility,
+            ),
+            grid_column="1 / -1",
+            spacing="1",
+        ),
+        columns=rx.breakpoints(initial="1", sm="2"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def result_row(row: rx.Var[dict]) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(row["name"], weight="medium", size="2", truncate=True, flex="1"),
+                rx.badge(
+                    row["status"],
+                    color_scheme=rx.match(
+                        row["status"], *[(k, v) for k, v in STATUS_COLOURS.items()], "gray"
+                    ),
+                ),  # fmt: skip
+                width="100%",
+                align="center",
+            ),
+            rx.cond(
+                (row["status"] == "uploading") | (row["status"] == "waiting"),
+                rx.progress(value=row["percent"].to(int), max=100, width="100%"),
+            ),
+            rx.hstack(
+                rx.text(row["message"], size="2", color_scheme="gray", class_name="row-message"),
+                rx.cond(row["link"] != "", rx.link("Open image", href=row["link"], size="2")),
+                justify="between",
+                width="100%",
+                wrap="wrap",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        class_name="upload-row",
+        data_status=row["status"],
+    )
+
+
+def upload_page() -> rx.Component:
+    return page_layout(
+        rx.heading("Upload images", size="8", as_="h1", margin_bottom="0.5rem"),
+        rx.text(
+            "The original stays private; the gallery shows resized copies.",
+            color_scheme="gray",
+            margin_bottom="1.5rem",
+        ),
+        rx.cond(
+            SessionState.signed_in,
+            rx.vstack(
+                drop_zone(),
+                rx.vstack(rx.foreach(rx.selected_files(UPLOAD_ID), title_row), width="100%"),
+                batch_details(),
+                rx.cond(
+                    UploadState.error != "",
+                    rx.callout(
+                        UploadState.error, color_scheme="red", icon="triangle-alert", width="100%"
+                    ),
+                ),  # fmt: skip
+                rx.hstack(
+                    rx.button(
+                        rx.icon("upload", size=16),
+                        "Upload",
+                        size="3",
+                        loading=UploadState.busy,
+                        on_click=UploadState.receive(
+                            rx.upload_files_chunk(upload_id=UPLOAD_ID),
+                            UploadState.titles,
+                            selected_files_info(),
+                        ),
+                    ),
+                    rx.cond(
+                        UploadState.busy,
+                        rx.button(
+                            "Cancel",
+                            size="3",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=rx.cancel_upload(UPLOAD_ID),
+                        ),  # fmt: skip
+                        rx.button(
+                            "Clear",
+                            size="3",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=UploadState.start_over,
+                        ),  # fmt: skip
+                    ),
+                    spacing="3",
+                ),
+                rx.vstack(
+                    rx.foreach(UploadState.rows, result_row), width="100%", id="upload-results"
+                ),
+                rx.cond(
+                    UploadState.done,
+                    rx.link(
+                        rx.button("Go to my images", variant="outline"),
+                        href=SessionState.profile_url,
+                    ),
+                ),
+                spacing="5",
+                width="100%",
+                max_width="48rem",
+            ),
+            rx.skeleton(rx.box(height="16rem"), loading=True, max_width="48rem"),
+        ),
+    )

@@ -1,0 +1,93 @@
+"""Uploading through the page, in Chromium, against the app on Postgres and SeaweedFS."""
+
+import io
+import re
+
+import sqlalchemy as sa
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests import samples
+from tests.e2e.test_development_sign_in import sign_in_as
+from tests.harness.app_server import APP_BUCKET
+from tests.harness.browser import screenshot
+
+
+def test_three_images_become_ready_and_a_fake_is_refused(
+    app_server, page, postgres_url, s3_server, tmp_path
+):
+    portrait = tmp_path / "portrait.jpg"
+    upright = Image.new("RGB", (900, 1350), "white")
+    upright.paste((220, 0, 0), (0, 0, 900, 120))  # red along the top, when upright
+    portrait.write_bytes(
+        samples.encoded(upright.transpose(Image.Transpose.ROTATE_90), "JPEG", quality=92,
+                        exif=samples.camera_exif(orientation=6))
+    )  # fmt: skip
+    diagram = tmp_path / "diagram.png"
+    diagram.write_bytes(samples.encoded(samples.photo(640, 480), "PNG"))
+    webp = tmp_path / "evening.webp"
+    webp.write_bytes(samples.encoded(samples.photo(1200, 800), "WEBP"))
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("this is not a picture\n" * 50)
+
+    page.goto(app_server.url + "/upload")
+    sign_in_as(page, "uploader")
+    expect(page.get_by_role("heading", name="Upload images")).to_be_visible()
+    page.locator("input[type=file]").set_input_files(
+        [str(portrait), str(diagram), str(webp), str(fake)]
+    )
+    expect(page.locator(".selected-file")).to_have_count(4)
+    page.get_by_label("Title for portrait.jpg").fill("Red roof, upright")
+    page.get_by_label("Tags").fill("Test, Upload")
+    page.get_by_label("Location").fill("Lyon")
+    screenshot(page, "upload-selected")
+    page.get_by_role("button", name="Upload").click()
+
+    rows = page.locator(".upload-row")
+    expect(rows).to_have_count(4)
+    for name in ("portrait.jpg", "diagram.png", "evening.webp"):
+        expect(rows.filter(has_text=name)).to_have_attribute("data-status", "ready", timeout=30_000)
+    refused = rows.filter(has_text="notes.jpg")
+    expect(refused).to_have_attribute("data-status", "refused")
+    expect(refused).to_contain_text(
+        "notes.jpg was not uploaded: it is not an image this site accepts"
+    )
+    expect(page.get_by_role("link", name="Go to my images")).to_be_visible()
+    screenshot(page, "upload-done")
+
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as connection:
+        images = connection.execute(
+            sa.text(
+                "SELECT i.id, i.title, i.status, i.width, i.height, i.has_location, i.location "
+                "FROM image i JOIN \"user\" u ON u.id = i.owner_id WHERE u.username = 'uploader'"
+            )
+        ).all()
+        tags = connection.execute(
+            sa.text("SELECT name FROM tag WHERE name IN ('test', 'upload')")
+        ).all()
+    engine.dispose()
+    assert sorted(i.title for i in images) == ["Red roof, upright", "diagram", "evening"]
+    assert {i.status for i in images} == {"ready"} and {i.location for i in images} == {"Lyon"}
+    assert len(tags) == 2
+    portrait_row = next(i for i in images if i.title == "Red roof, upright")
+    assert (portrait_row.width, portrait_row.height, portrait_row.has_location) == (900, 1350, True)
+
+    s3 = s3_server.client()
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=APP_BUCKET).get("Contents", [])}
+    for image in images:
+        assert f"originals/{image.id}" in keys
+        assert f"renditions/{image.id}/thumb.webp" in keys
+    thumb = s3.get_object(Bucket=APP_BUCKET, Key=f"renditions/{portrait_row.id}/thumb.webp")[
+        "Body"
+    ].read()
+    picture = Image.open(io.BytesIO(thumb))
+    assert picture.size == (200, 300)  # upright
+    assert not picture.getexif() and "exif" not in picture.info  # no GPS, no camera data
+    assert picture.convert("RGB").getpixel((100, 5))[0] > 180  # the red band is on top
+    assert re.fullmatch(r"[0-9a-f-]{36}", str(portrait_row.id))
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_first(app_server, page):
+    page.goto(app_server.url + "/upload")
+    expect(page).to_have_url(app_server.url + "/auth/login?next=%2Fupload")
