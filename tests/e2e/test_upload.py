@@ -91,3 +91,39 @@ def test_three_images_become_ready_and_a_fake_is_refused(
 def test_anonymous_visitors_are_sent_to_sign_in_first(app_server, page):
     page.goto(app_server.url + "/upload")
     expect(page).to_have_url(app_server.url + "/auth/login?next=%2Fupload")
+
+
+def test_progress_is_shown_and_cancel_stores_nothing(
+    app_server, page, postgres_url, s3_server, tmp_path
+):
+    big = tmp_path / "big.jpg"
+    big.write_bytes(samples.jpeg(1200, 800)[:-2] + bytes(12 * 1024 * 1024))  # slow to send
+    page.goto(app_server.url + "/upload")
+    sign_in_as(page, "canceller")
+    expect(page.get_by_role("heading", name="Upload images")).to_be_visible()
+    # A slow connection (about 2 MB/s), so the upload is still going when we cancel.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20,
+             "downloadThroughput": 10_000_000, "uploadThroughput": 2_000_000})  # fmt: skip
+    bucket = s3_server.client()
+    objects_before = bucket.list_objects_v2(Bucket=APP_BUCKET).get("KeyCount", 0)
+    page.locator("input[type=file]").set_input_files(str(big))
+    page.get_by_role("button", name="Upload").click()
+
+    row = page.locator(".upload-row").filter(has_text="big.jpg")
+    expect(row).to_have_attribute("data-status", "uploading")
+    expect(row.get_by_role("progressbar")).to_be_visible()
+    screenshot(page, "upload-progress")
+    page.get_by_role("button", name="Cancel").click()
+    expect(row).to_have_attribute("data-status", "cancelled")
+    expect(row).to_contain_text("Cancelled; nothing was stored.")
+
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as connection:
+        count = connection.execute(
+            sa.text("SELECT count(*) FROM image i JOIN \"user\" u ON u.id = i.owner_id "
+                    "WHERE u.username = 'canceller'")
+        ).scalar_one()  # fmt: skip
+    engine.dispose()
+    assert count == 0
+    assert bucket.list_objects_v2(Bucket=APP_BUCKET).get("KeyCount", 0) == objects_before
