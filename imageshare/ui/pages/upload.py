@@ -65,10 +65,41 @@ def title_row(name: rx.Var[str]) -> rx.Component:
     )
 
 
+def field(label: str, control: rx.Component, **props) -> rx.Component:
+    """A labelled form control; the label names the control for screen readers too."""
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", **props)
+
+
+def visibility_choice() -> rx.Component:
+    options = [
+        (Visibility.PUBLIC, "Public"),
+        (Visibility.UNLISTED, "Unlisted (anyone with the link)"),
+        (Visibility.PRIVATE, "Private (only you)"),
+    ]
+    return rx.radio_group.root(
+        rx.hstack(
+            *[
+                rx.el.label(
+                    rx.radio_group.item(value=value.value, aria_label=value.value.title()),
+                    rx.text(text, size="2"),
+                    display="flex",
+                    gap="0.4rem",
+                    align_items="center",
+                )
+                for value, text in options
+            ],
+            spacing="4",
+            wrap="wrap",
+        ),
+        value=UploadState.visibility,
+        on_change=UploadState.set_visibility,
+    )
+
+
 def batch_details() -> rx.Component:
     return rx.grid(
-        rx.vstack(
-            rx.text("Description", as_="label", size="2", weight="medium"),
+        field(
+            "Description",
             rx.text_area(
                 value=UploadState.description,
                 on_change=UploadState.set_description,
@@ -77,12 +108,11 @@ def batch_details() -> rx.Component:
                 width="100%",
                 max_length=5000,
                 aria_label="Description",
-            ),
+            ),  # fmt: skip
             grid_column="1 / -1",
-            spacing="1",
         ),
-        rx.vstack(
-            rx.text("Location", as_="label", size="2", weight="medium"),
+        field(
+            "Location",
             rx.input(
                 value=UploadState.location,
                 on_change=UploadState.set_location,
@@ -90,40 +120,19 @@ def batch_details() -> rx.Component:
                 max_length=200,
                 width="100%",
                 aria_label="Location",
-            ),
-            spacing="1",
+            ),  # fmt: skip
         ),
-        rx.vstack(
-            rx.text("Tags", as_="label", size="2", weight="medium"),
+        field(
+            "Tags",
             rx.input(
                 value=UploadState.tags,
                 on_change=UploadState.set_tags,
                 placeholder="sea, boats, dusk (up to 10)",
                 width="100%",
                 aria_label="Tags",
-            ),
-            spacing="1",
+            ),  # fmt: skip
         ),
-        rx.vstack(
-            rx.text("Who can see them", size="2", weight="medium"),
-            rx.radio_group.root(
-                rx.hstack(
-                    rx.radio_group.item(value=Visibility.PUBLIC.value, aria_label="Public"),
-                    rx.text("Public", size="2"),
-                    rx.radio_group.item(value=Visibility.UNLISTED.value, aria_label="Unlisted"),
-                    rx.text("Unlisted (anyone with the link)", size="2"),
-                    rx.radio_group.item(value=Visibility.PRIVATE.value, aria_label="Private"),
-                    rx.text("Private (only you)", size="2"),
-                    spacing="2",
-                    align="center",
-                    wrap="wrap",
-                ),
-                value=UploadState.visibility,
-                on_change=UploadState.set_visibility,
-            ),
-            grid_column="1 / -1",
-            spacing="1",
-        ),
+        field("Who can see them", visibility_choice(), grid_column="1 / -1"),
         columns=rx.breakpoints(initial="1", sm="2"),
         spacing="4",
         width="100%",
