@@ -146,6 +146,7 @@ class UploadState(rx.State):
             if current is not None:
                 finished.append(self._hand_over(current, titles, batch, viewer))
         except asyncio.CancelledError:
+            _ROW_LOCKS.pop(self.router.session.client_token, None)
             if current is not None:
                 current.discard()
             async with self:
@@ -154,10 +155,12 @@ class UploadState(rx.State):
                     if row["status"] in ("waiting", "uploading"):
                         row.update(status="cancelled", message="Cancelled; nothing was stored.")
             raise
-        await asyncio.gather(*finished)
+        try:
+            await asyncio.gather(*finished)
+        finally:
+            _ROW_LOCKS.pop(self.router.session.client_token, None)
         async with self:
             self.busy = False
-        _ROW_LOCKS.pop(self.router.session.client_token, None)
         yield rx.clear_selected_files(UPLOAD_ID)
 
     def _hand_over(
