@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -28,18 +29,24 @@ def missing_component(message: str):
     pytest.fail(f"{message} (CI={os.environ.get('CI', 'false')})", pytrace=False)
 
 
+# Below Linux's ephemeral range (32768+), where outgoing connections take their local
+# ports: a port picked there can be taken by a client before our server binds it (the
+# app server binds only after a build of half a minute). The +10000 gRPC ports of
+# SeaweedFS stay below it too.
+_PORT_RANGE = (15000, 22500)
+_handed_out: set[int] = set()
+
+
 def free_port(*, also_free: tuple[int, ...] = ()) -> int:
-    """A port nobody listens on at 127.0.0.1. `also_free` offsets must be free too
-    (SeaweedFS opens each HTTP port + 10000 for gRPC)."""
-    for _ in range(200):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port + max(also_free, default=0) < 65536 and all(
-            _is_free(port + offset) for offset in also_free
-        ):
+    """A port nobody listens on at 127.0.0.1, not handed out before in this session.
+    `also_free` offsets must be free too (SeaweedFS opens each HTTP port + 10000)."""
+    for _ in range(500):
+        port = random.randint(*_PORT_RANGE)
+        wanted = [port + offset for offset in (0, *also_free)]
+        if _handed_out.isdisjoint(wanted) and all(_is_free(p) for p in wanted):
+            _handed_out.update(wanted)
             return port
-    raise RuntimeError("no free port pair found")
+    raise RuntimeError("no free port found")
 
 
 def _is_free(port: int) -> bool:
