@@ -7,6 +7,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import imageshare.models  # noqa: F401  (fills SQLModel.metadata)
+from imageshare.columns import UTCDateTime
 from imageshare.db import create_db_engine
 from imageshare.settings import get_settings
 
@@ -17,6 +18,13 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = SQLModel.metadata
 
 
+def render_item(kind: str, obj, _context):
+    # Migrations spell out the stored type, so they never import app code.
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations(connection) -> None:
     context.configure(
         connection=connection,
@@ -24,6 +32,7 @@ def run_migrations(connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode rebuilds the table.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

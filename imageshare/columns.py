@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field
@@ -10,9 +11,30 @@ from sqlmodel import Field
 from imageshare.db import utcnow
 
 
+class UTCDateTime(sa.TypeDecorator):
+    """TIMESTAMP WITH TIME ZONE that always comes back timezone-aware, in UTC.
+
+    Postgres does that by itself; SQLite stores no zone and hands back naive values,
+    which cannot be compared with aware ones. Fixing it here means no caller has to.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 def timestamp(*, index: bool = False, nullable: bool = False):
     """A timezone-aware timestamp column, defaulting to now unless nullable."""
-    column_type = sa.DateTime(timezone=True)
+    column_type = UTCDateTime()
     if nullable:
         return Field(default=None, sa_type=column_type, nullable=True, index=index)
     return Field(default_factory=utcnow, sa_type=column_type, nullable=False, index=index)

@@ -8,36 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlmodel import Session
 
 from imageshare.auth.models import WebSession
 from imageshare.db import utcnow
-from imageshare.settings import Settings
 from imageshare.users.models import User
 
 COOKIE_NAME = "imageshare_session"
 LIFETIME = timedelta(days=14)
 REFRESH_AFTER = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class CookieSpec:
-    """How the session cookie is set: one definition for setting and clearing it."""
-
-    secure: bool
-    max_age: int = int(LIFETIME.total_seconds())
-    httponly: bool = True
-    samesite: str = "lax"
-    path: str = "/"
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> CookieSpec:
-        # Secure in production (HTTPS); plain HTTP works on localhost in development.
-        return cls(secure=settings.is_production)
 
 
 def _hash(token: str) -> str:
@@ -65,9 +47,9 @@ def user_for_token(db: Session, *, token: str | None) -> User | None:
         return None
     session = db.get(WebSession, _hash(token))
     now = utcnow()
-    if session is None or _aware(session.expires_at) <= now:
+    if session is None or session.expires_at <= now:
         return None
-    if now - _aware(session.last_seen_at) >= REFRESH_AFTER:
+    if now - session.last_seen_at >= REFRESH_AFTER:
         session.last_seen_at = now
         session.expires_at = now + LIFETIME
         db.add(session)
@@ -94,8 +76,3 @@ def token_from_cookie_header(header: str | None) -> str | None:
         if name == COOKIE_NAME and value:
             return value.strip('"')
     return None
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

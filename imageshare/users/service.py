@@ -16,10 +16,6 @@ USERNAME_MAX = 30
 _NOT_SLUG = re.compile(r"[^a-z0-9_-]+")
 
 
-def get_by_username(db: Session, *, username: str) -> User | None:
-    return db.exec(select(User).where(User.username == username.lower())).first()
-
-
 def get_by_subject(db: Session, *, auth_subject: str) -> User | None:
     return db.exec(select(User).where(User.auth_subject == auth_subject)).first()
 

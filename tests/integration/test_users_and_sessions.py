@@ -63,7 +63,7 @@ def test_session_lifecycle(app_db):
         sessions.user_for_token(db, token=token)
     with session_scope() as db:
         row = db.exec(select(WebSession)).one()
-        assert sessions._aware(row.expires_at) > utcnow() + timedelta(days=13)
+        assert row.expires_at > utcnow() + timedelta(days=13)
 
     # Expired: anonymous, and purged at the next sign-in.
     with session_scope() as db:
