@@ -7,20 +7,19 @@ minutes (S3 presigned, or HMAC-signed /media URL with local storage).
 
 from __future__ import annotations
 
-import re
-import uuid
+import asyncio
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from imageshare.db import run_in_session
-from imageshare.images.kinds import Status, Visibility
+from imageshare.images import service as images
+from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
 from imageshare.images.storage import LocalStorage, Storage, check_key, get_storage
 from imageshare.settings import Settings, get_settings
 
 PRIVATE_URL_SECONDS = 600
-_RENDITION_KEY = re.compile(r"^renditions/(?P<id>[0-9a-f-]{36})/(thumb|medium|large)\.webp$")
 
 
 def media_url(
@@ -44,7 +43,7 @@ async def serve_media(request: Request) -> Response:
         check_key(key)
     except ValueError:
         return _not_found()
-    if not isinstance(storage, LocalStorage) or not storage.exists(key):
+    if not isinstance(storage, LocalStorage) or not await asyncio.to_thread(storage.exists, key):
         return _not_found()
     expires, signature = request.query_params.get("expires"), request.query_params.get("signature")
     if expires is not None or signature is not None:
@@ -63,18 +62,10 @@ async def serve_media(request: Request) -> Response:
 
 
 async def _publicly_visible(key: str) -> bool:
-    match = _RENDITION_KEY.match(key)
-    if match is None:
+    image_id = images.image_id_of_rendition(key)
+    if image_id is None:
         return False  # originals are never served without a signature
-    image_id = uuid.UUID(match["id"])
-
-    def visible(db) -> bool:
-        image = db.get(Image, image_id)
-        return bool(
-            image and image.status == Status.READY and image.visibility != Visibility.PRIVATE
-        )
-
-    return await run_in_session(visible)
+    return await run_in_session(lambda db: images.rendition_is_public(db, image_id=image_id))
 
 
 def _not_found() -> Response:

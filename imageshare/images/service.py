@@ -7,6 +7,7 @@ Storage and pixels are handled by pipeline.py, which calls these.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from imageshare.auth.viewer import Viewer
+from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import utcnow
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, ImageTag, Rendition, Tag
@@ -96,6 +97,15 @@ def rendition_key(image_id: uuid.UUID, name: RenditionName) -> str:
     return f"renditions/{image_id}/{name.value}.webp"
 
 
+_RENDITION_KEY = re.compile(r"^renditions/(?P<id>[0-9a-f-]{36})/(thumb|medium|large)\.webp$")
+
+
+def image_id_of_rendition(key: str) -> uuid.UUID | None:
+    """The image a rendition key belongs to; None for any other key (originals too)."""
+    match = _RENDITION_KEY.match(key)
+    return uuid.UUID(match["id"]) if match else None
+
+
 def can_view(viewer: Viewer, image: Image) -> bool:
     """By link or id: the owner always; others unless it is private."""
     return image.owner_id == viewer.user_id or image.visibility != Visibility.PRIVATE
@@ -107,6 +117,12 @@ def get_for_viewer(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image
     if image is None or not can_view(viewer, image):
         return None
     return image
+
+
+def rendition_is_public(db: Session, *, image_id: uuid.UUID) -> bool:
+    """May anyone fetch this image's renditions without a signed URL?"""
+    image = get_for_viewer(db, viewer=ANONYMOUS, image_id=image_id)
+    return image is not None and image.status == Status.READY
 
 
 def find_duplicate(db: Session, *, owner_id: int, sha256: str) -> Image | None:
