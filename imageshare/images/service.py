@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import delete, update
@@ -55,11 +55,7 @@ class ImageDetails:
         visibility: str = Visibility.PUBLIC,
     ) -> ImageDetails:
         """Trimmed and checked details, or InvalidInput."""
-        title = " ".join(title.split())
-        if not title:
-            raise InvalidInput("A title is required.")
-        if len(title) > MAX_TITLE:
-            raise InvalidInput(f"The title is longer than {MAX_TITLE} characters.")
+        title = clean_title(title)
         description = description.strip()
         if len(description) > MAX_DESCRIPTION:
             raise InvalidInput(f"The description is longer than {MAX_DESCRIPTION} characters.")
@@ -71,6 +67,19 @@ class ImageDetails:
         except ValueError:
             raise InvalidInput("Visibility must be public, unlisted or private.") from None
         return cls(title, description, location, normalise_tags(tags), chosen)
+
+    def with_title(self, title: str) -> ImageDetails:
+        """The same details for another image of a batch, under its own title."""
+        return replace(self, title=clean_title(title))
+
+
+def clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("A title is required.")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"The title is longer than {MAX_TITLE} characters.")
+    return title
 
 
 def normalise_tags(tags: str | Iterable[str]) -> tuple[str, ...]:

@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 UPLOAD_ID = "images"
 MAX_FILES = 20
 PROGRESS_EVERY_SECONDS = 0.25
-_ROW_LOCKS: dict[str, asyncio.Lock] = {}
 
 
 def selected_files_info() -> rx.Var[list[dict]]:
@@ -104,7 +103,8 @@ class UploadState(rx.State):
         if viewer.is_anonymous:
             return  # someone posting to /_upload without signing in: 400, nothing kept
         try:
-            ImageDetails.clean(title="check", **batch)
+            # Checked once for the batch; each file gets its own title below.
+            batch_details = ImageDetails.clean(title="untitled", **batch)
         except InvalidInput as invalid:
             async with self:
                 self.error = str(invalid)
@@ -115,10 +115,19 @@ class UploadState(rx.State):
             _basename(str(m.get("path") or m.get("name"))): m.get("size") for m in meta or []
         }
         request_limit = MAX_FILES * settings.max_upload_bytes + 1_000_000
+        board = _Board(self)
         async with self:
             self.busy, self.error = True, ""
-            self.rows = [self._row(name, "waiting", "Waiting to upload", size=claimed[name])
+            self.rows = [_row(name, "waiting", "Waiting to upload", size=claimed[name])
                          for name in claimed]  # fmt: skip
+
+        def hand_over(received: ReceivedFile) -> asyncio.Task:
+            """The file is in: check, store and process it while the next one streams."""
+            received.finish()
+            title = str(titles.get(received.filename) or "").strip() or received.title
+            return asyncio.create_task(
+                _store_and_process(board, received, title, batch_details, viewer)
+            )
 
         finished: list[asyncio.Task] = []
         current: ReceivedFile | None = None
@@ -126,90 +135,81 @@ class UploadState(rx.State):
         try:
             async for chunk in chunks:
                 name = _basename(chunk.filename)
-                if current is None or chunk.offset == 0 or _basename(current.filename) != name:
+                if current is None or chunk.offset == 0 or current.filename != name:
                     if current is not None:
-                        finished.append(self._hand_over(current, titles, batch, viewer))
+                        finished.append(hand_over(current))
                     count += 1
                     current = ReceivedFile(filename=name, limit=settings.max_upload_bytes)
                     if count > MAX_FILES:
                         current.refuse(f"only {MAX_FILES} files can be uploaded at once")
-                    await self._update(name, "uploading", "Uploading…", received=0)
+                    await board.update(name, "uploading", "Uploading…", received=0)
                 await asyncio.to_thread(current.write, chunk.data)
                 received_total += len(chunk.data)
                 if received_total > request_limit:
                     current.discard()
-                    await self._update(name, "refused", "The upload is too large.")
+                    await board.update(name, "refused", "The upload is too large.")
                     return  # stop reading: Reflex answers 400 and drops the rest
                 if (now := time.monotonic()) - last_push > PROGRESS_EVERY_SECONDS:
                     last_push = now
-                    await self._update(name, "uploading", "Uploading…", received=current.size)
+                    await board.update(name, "uploading", "Uploading…", received=current.size)
             if current is not None:
-                finished.append(self._hand_over(current, titles, batch, viewer))
+                finished.append(hand_over(current))
         except asyncio.CancelledError:
-            _ROW_LOCKS.pop(self.router.session.client_token, None)
             if current is not None:
                 current.discard()
-            async with self:
-                self.busy = False
-                for row in self.rows:
-                    if row["status"] in ("waiting", "uploading"):
-                        row.update(status="cancelled", message="Cancelled; nothing was stored.")
+            await board.cancel_unfinished()
             raise
-        try:
-            await asyncio.gather(*finished)
-        finally:
-            _ROW_LOCKS.pop(self.router.session.client_token, None)
+        await asyncio.gather(*finished)
         async with self:
             self.busy = False
         yield rx.clear_selected_files(UPLOAD_ID)
 
-    def _hand_over(
-        self, received: ReceivedFile, titles: dict, batch: dict, viewer: Viewer
-    ) -> asyncio.Task:
-        """The file is in: check, store and process it while the next one streams."""
-        received.finish()
-        name = received.filename
-        title = str(titles.get(name) or "").strip() or received.title
-        return asyncio.create_task(self._store_and_process(received, title, batch, viewer))
 
-    async def _store_and_process(
-        self, received: ReceivedFile, title: str, batch: dict, viewer: Viewer
-    ):
-        name = received.filename
-        try:
-            details = ImageDetails.clean(title=title, **batch)
-        except InvalidInput as invalid:
-            received.discard()
-            await self._update(name, "refused", f"{name} was not uploaded: {invalid}")
-            return
-        await self._update(name, "checking", "Checking…", received=received.size)
-        pipeline = get_pipeline()
-        try:
-            outcome: UploadOutcome = await pipeline.upload(received, details, viewer)
-        except Exception:
-            logger.exception("storing upload %s failed", name)
-            await self._update(name, "failed", f"{name} could not be stored. Please try again.")
-            return
-        if outcome.refused:
-            await self._update(name, "refused", outcome.message)
-            return
-        if outcome.duplicate_of:
-            await self._update(
-                name, "duplicate", outcome.message, link=f"/i/{outcome.duplicate_of}"
-            )
-            return
-        await self._update(name, "processing", "Processing…", link=f"/i/{outcome.image_id}")
-        status = await pipeline.render(outcome.image_id)
-        if status == Status.READY:
-            await self._update(name, "ready", "Ready", link=f"/i/{outcome.image_id}")
-        else:
-            await self._update(name, "failed", f"{name} could not be processed.")
+async def _store_and_process(
+    board: _Board, received: ReceivedFile, title: str, batch: ImageDetails, viewer: Viewer
+) -> None:
+    name = received.filename
+    try:
+        details = batch.with_title(title)
+    except InvalidInput as invalid:
+        received.discard()
+        await board.update(name, "refused", f"{name} was not uploaded: {invalid}")
+        return
+    await board.update(name, "checking", "Checking…", received=received.size)
+    pipeline = get_pipeline()
+    try:
+        outcome: UploadOutcome = await pipeline.upload(received, details, viewer)
+    except Exception:
+        logger.exception("storing upload %s failed", name)
+        await board.update(name, "failed", f"{name} could not be stored. Please try again.")
+        return
+    if outcome.refused:
+        await board.update(name, "refused", outcome.message)
+        return
+    if outcome.duplicate_of:
+        await board.update(name, "duplicate", outcome.message, link=f"/i/{outcome.duplicate_of}")
+        return
+    await board.update(name, "processing", "Processing…", link=f"/i/{outcome.image_id}")
+    status = await pipeline.render(outcome.image_id)
+    if status == Status.READY:
+        await board.update(name, "ready", "Ready", link=f"/i/{outcome.image_id}")
+    else:
+        await board.update(name, "failed", f"{name} could not be processed.")
 
-    async def _update(self, name: str, status: str, message: str, **fields: Any) -> None:
-        # This handler and each file's task update rows: one at a time per tab.
-        lock = _ROW_LOCKS.setdefault(self.router.session.client_token, asyncio.Lock())
-        async with lock, self:
-            for row in self.rows:
+
+class _Board:
+    """The rows of one upload. The handler and each file's task write to them; the
+    lock keeps those writes one at a time (the state proxy is not safe to enter from
+    two tasks at once)."""
+
+    def __init__(self, state: UploadState):
+        self.state = state
+        self.lock = asyncio.Lock()
+
+    async def update(self, name: str, status: str, message: str, **fields: Any) -> None:
+        async with self.lock, self.state:
+            rows = self.state.rows
+            for row in rows:
                 if row["name"] == name:
                     row.update(status=status, message=message)
                     if "received" in fields:
@@ -218,14 +218,22 @@ class UploadState(rx.State):
                         row["link"] = fields["link"]
                     break
             else:
-                self.rows.append(self._row(name, status, message, **fields))
-            self.rows = list(self.rows)  # a new list, so Reflex sends the change
+                rows.append(_row(name, status, message, **fields))
+            self.state.rows = list(rows)  # a new list, so Reflex sends the change
 
-    @staticmethod
-    def _row(name: str, status: str, message: str, *, size: Any = None, received: int = 0,
-             link: str = "") -> dict[str, str]:  # fmt: skip
-        return {"name": name, "status": status, "message": message, "link": link,
-                "size": str(size or ""), "percent": _percent(received, size)}  # fmt: skip
+    async def cancel_unfinished(self) -> None:
+        async with self.lock, self.state:
+            self.state.busy = False
+            for row in self.state.rows:
+                if row["status"] in ("waiting", "uploading"):
+                    row.update(status="cancelled", message="Cancelled; nothing was stored.")
+            self.state.rows = list(self.state.rows)
+
+
+def _row(name: str, status: str, message: str, *, size: Any = None, received: int = 0,
+         link: str = "") -> dict[str, str]:  # fmt: skip
+    return {"name": name, "status": status, "message": message, "link": link,
+            "size": str(size or ""), "percent": _percent(received, size)}  # fmt: skip
 
 
 def _percent(received: int, size: Any) -> str:
