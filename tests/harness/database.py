@@ -8,19 +8,25 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import Engine
 
 from imageshare import db
 from imageshare.settings import get_settings
 from tests.harness.components import REPO_ROOT
 
 
-def upgrade(database_url: str) -> None:
-    engine = db.create_db_engine(database_url)
+def alembic(engine: Engine, action: str, revision: str) -> None:
+    """Run an Alembic command (upgrade, downgrade) on this engine's database."""
     with engine.begin() as connection:
         config = Config(str(REPO_ROOT / "alembic.ini"))
         config.attributes["connection"] = connection
         config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
+        getattr(command, action)(config, revision)
+
+
+def upgrade(database_url: str) -> None:
+    engine = db.create_db_engine(database_url)
+    alembic(engine, "upgrade", "head")
     engine.dispose()
 
 

@@ -4,9 +4,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel
 
@@ -14,6 +12,7 @@ import imageshare.models  # noqa: F401  (fills SQLModel.metadata)
 from imageshare.db import create_db_engine
 from imageshare.images.models import Image, ImageTag, Rendition, RenditionName, Tag
 from imageshare.users.models import User
+from tests.harness.database import alembic
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,14 +26,6 @@ def engine(request, tmp_path):
     engine = create_db_engine(url)
     yield engine
     engine.dispose()
-
-
-def alembic(engine, action: str, revision: str) -> None:
-    with engine.begin() as connection:
-        config = Config(str(REPO_ROOT / "alembic.ini"))
-        config.attributes["connection"] = connection
-        config.attributes["configure_logging"] = False
-        getattr(command, action)(config, revision)
 
 
 def test_upgrade_builds_exactly_the_models(engine):

@@ -119,6 +119,16 @@ def top_bar() -> rx.Component:
     )
 
 
+def signed_in_only(content: rx.Component, *, width: str) -> rx.Component:
+    """Content for signed-in people; a placeholder while the page learns who is here
+    (anonymous visitors are sent to sign in by the page's on_load)."""
+    return rx.cond(
+        SessionState.signed_in,
+        content,
+        rx.skeleton(rx.box(height="14rem"), loading=True, max_width=width),
+    )
+
+
 def page_layout(*children: rx.Component) -> rx.Component:
     return rx.box(
         top_bar(),

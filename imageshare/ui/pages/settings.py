@@ -2,7 +2,12 @@
 
 import reflex as rx
 
-from imageshare.ui.components.layout import document_link, my_avatar, page_layout
+from imageshare.ui.components.layout import (
+    full_page_link,
+    my_avatar,
+    page_layout,
+    signed_in_only,
+)
 from imageshare.ui.state.session import SessionState
 
 
@@ -16,8 +21,7 @@ def _row(label: str, value) -> rx.Component:
 def settings_page() -> rx.Component:
     return page_layout(
         rx.heading("Settings", size="8", as_="h1", margin_bottom="1.5rem"),
-        rx.cond(
-            SessionState.signed_in,
+        signed_in_only(
             rx.card(
                 rx.vstack(
                     rx.hstack(
@@ -44,18 +48,13 @@ def settings_page() -> rx.Component:
                         size="2",
                         color_scheme="gray",
                     ),
-                    rx.button(
-                        document_link("Sign out", href="/auth/logout"),
-                        as_child=True,
-                        variant="soft",
-                        color_scheme="gray",
-                    ),
+                    full_page_link("Sign out", "/auth/logout", variant="soft", color_scheme="gray"),
                     spacing="5",
                 ),
                 size="3",
                 max_width="40rem",
                 id="account",
             ),
-            rx.skeleton(rx.box(height="12rem"), loading=True, max_width="40rem"),
+            width="40rem",
         ),
     )

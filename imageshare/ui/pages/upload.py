@@ -3,7 +3,7 @@
 import reflex as rx
 
 from imageshare.images.kinds import Visibility
-from imageshare.ui.components.layout import page_layout
+from imageshare.ui.components.layout import page_layout, signed_in_only
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.upload import MAX_FILES, UPLOAD_ID, UploadState, selected_files_info
 
@@ -181,8 +181,7 @@ def upload_page() -> rx.Component:
             color_scheme="gray",
             margin_bottom="1.5rem",
         ),
-        rx.cond(
-            SessionState.signed_in,
+        signed_in_only(
             rx.vstack(
                 drop_zone(),
                 rx.vstack(rx.foreach(rx.selected_files(UPLOAD_ID), title_row), width="100%"),
@@ -238,6 +237,6 @@ def upload_page() -> rx.Component:
                 width="100%",
                 max_width="48rem",
             ),
-            rx.skeleton(rx.box(height="16rem"), loading=True, max_width="48rem"),
+            width="48rem",
         ),
     )

@@ -9,11 +9,11 @@ to /auth/*, after which every tab re-derives the same answer.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 import reflex as rx
 
 from imageshare.auth import sessions
+from imageshare.auth.routes import login_url
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import run_in_session
 
@@ -60,7 +60,7 @@ class SessionState(rx.State):
     @rx.event
     async def load_viewer(self):
         """Run on every page load: the cookie decides, not what this tab remembered."""
-        self.login_url = "/auth/login?" + urlencode({"next": self._current_path()})
+        self.login_url = login_url(self._current_path())
         token = sessions.token_from_cookie_header(self.router.headers.cookie)
         found = await _lookup(token)
         if found is None:
