@@ -127,3 +127,20 @@ def test_progress_is_shown_and_cancel_stores_nothing(
     engine.dispose()
     assert count == 0
     assert bucket.list_objects_v2(Bucket=APP_BUCKET).get("KeyCount", 0) == objects_before
+
+
+def test_the_upload_form_fits_a_phone(app_server, phone_page, tmp_path):
+    files = []
+    for name in ("a-rather-long-file-name-from-a-camera.jpg", "b.jpg"):
+        path = tmp_path / name
+        path.write_bytes(samples.jpeg(300, 200))
+        files.append(str(path))
+    phone_page.goto(app_server.url + "/upload")
+    sign_in_as(phone_page, "phone")
+    expect(phone_page.get_by_role("heading", name="Upload images")).to_be_visible()
+    phone_page.locator("input[type=file]").set_input_files(files)
+    expect(phone_page.locator(".selected-file")).to_have_count(2)
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+    title = phone_page.get_by_label("Title for b.jpg").bounding_box()
+    assert title["width"] >= 150, "the title field must stay usable on a phone"
+    screenshot(phone_page, "upload-phone")

@@ -50,7 +50,14 @@ def drop_zone() -> rx.Component:
 def title_row(name: rx.Var[str]) -> rx.Component:
     return rx.hstack(
         rx.icon("file-image", size=18, color=rx.color("gray", 9), flex_shrink="0"),
-        rx.text(name, size="2", truncate=True, width="14rem", flex_shrink="0"),
+        # The file name gives way on a phone, so the title field stays usable.
+        rx.text(
+            name,
+            size="2",
+            truncate=True,
+            flex_shrink="0",
+            width=rx.breakpoints(initial="7rem", sm="14rem"),
+        ),  # fmt: skip
         rx.input(
             placeholder="Title (defaults to the file name)",
             value=UploadState.titles.get(name, ""),
