@@ -6,9 +6,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlmodel import SQLModel
 
-import imageshare.models  # noqa: F401  (fills SQLModel.metadata)
 from imageshare.columns import UTCDateTime
 from imageshare.db import create_db_engine
+from imageshare.models import include_in_autogenerate  # also fills SQLModel.metadata
 from imageshare.settings import get_settings
 
 config = context.config
@@ -33,6 +33,7 @@ def run_migrations(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,6 +9,7 @@ from imageshare.auth.routes import build_auth_app
 from imageshare.health import healthz
 from imageshare.images.media import serve_media
 from imageshare.settings import get_settings
+from imageshare.sharing.routes import follow_share_link
 
 
 def build_api() -> Starlette:
@@ -19,6 +20,7 @@ def build_api() -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Mount("/auth", app=build_auth_app(settings)),
             Route("/media/{key:path}", serve_media, methods=["GET", "HEAD"]),
+            Route("/s/{code}", follow_share_link, methods=["GET", "HEAD"]),
         ],
         middleware=[Middleware(RenewSessionCookie, settings=settings)],
     )

@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from sqlmodel import Session
 
 from imageshare.auth.models import WebSession
+from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import utcnow
 from imageshare.users.models import User
 
@@ -54,6 +55,12 @@ def user_for_token(db: Session, *, token: str | None) -> User | None:
         session.expires_at = now + LIFETIME
         db.add(session)
     return db.get(User, session.user_id)
+
+
+def viewer_for_token(db: Session, *, token: str | None) -> Viewer:
+    """Who a request's session cookie says is asking: a user, or anonymous."""
+    user = user_for_token(db, token=token)
+    return ANONYMOUS if user is None else Viewer.of(user)
 
 
 def end(db: Session, *, token: str | None) -> None:

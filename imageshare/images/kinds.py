@@ -14,6 +14,8 @@ class Status(enum.StrEnum):
     PROCESSING = "processing"
     READY = "ready"
     FAILED = "failed"
+    # Being removed: hidden everywhere; its objects go first, then its rows.
+    DELETING = "deleting"
 
 
 class RenditionName(enum.StrEnum):

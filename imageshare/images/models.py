@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from imageshare.columns import enum_column, timestamp
+from imageshare.images import search
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.sharing.codes import LENGTH as SHARE_CODE_LENGTH
 from imageshare.sharing.codes import new_share_code
@@ -61,6 +62,12 @@ class Image(SQLModel, table=True):
     placeholder: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
+
+
+# Free-text search (Postgres only; SQLite scans): see images/search.py.
+sa.Index("ix_image_search", search.postgres_vector(Image.__table__), postgresql_using="gin").ddl_if(
+    dialect="postgresql"
+)
 
 
 class Rendition(SQLModel, table=True):

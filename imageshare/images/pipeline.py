@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from imageshare.auth.viewer import Viewer
 from imageshare.db import session_scope
-from imageshare.images import processing
+from imageshare.images import processing, removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Status
 from imageshare.images.processing import RejectedImage
@@ -203,13 +203,18 @@ class ImagePipeline:
     async def render(self, image_id: uuid.UUID) -> Status:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self.process, image_id)
 
+    def recover(self) -> None:
+        """Finish whatever a crash interrupted: processing, then deletions."""
+        self.recover_stalled()
+        removal.finish_pending(storage=self.storage, sessions=self._sessions)
+
     async def recover_forever(self) -> None:
-        """Lifespan task: look for stalled images now and every minute."""
+        """Lifespan task: look for interrupted work now and every minute."""
         while True:
             try:
-                await asyncio.get_running_loop().run_in_executor(self._pool, self.recover_stalled)
+                await asyncio.get_running_loop().run_in_executor(self._pool, self.recover)
             except Exception:
-                logger.exception("recovering stalled images failed")
+                logger.exception("recovering interrupted work failed")
             await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
 
 

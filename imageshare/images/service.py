@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import utcnow
+from imageshare.errors import InvalidInput, NotAllowed, NotFound
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, ImageTag, Rendition, Tag
 from imageshare.images.processing import Inspection, ProcessedImage
@@ -28,10 +29,6 @@ MAX_TAG_LENGTH = 50
 MAX_TITLE = 200
 MAX_LOCATION = 200
 MAX_DESCRIPTION = 5000
-
-
-class InvalidInput(ValueError):
-    """What the person typed cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,10 @@ def image_id_of_rendition(key: str) -> uuid.UUID | None:
 
 
 def can_view(viewer: Viewer, image: Image) -> bool:
-    """By link or id: the owner always; others unless it is private."""
+    """By link or id: the owner always; others unless it is private. An image being
+    deleted is gone for everyone."""
+    if image.status == Status.DELETING:
+        return False
     return image.owner_id == viewer.user_id or image.visibility != Visibility.PRIVATE
 
 
@@ -126,6 +126,49 @@ def get_for_viewer(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image
     if image is None or not can_view(viewer, image):
         return None
     return image
+
+
+def get_own(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image:
+    """The viewer's own image, to change: NotFound when they may not even see it,
+    NotAllowed when it is someone else's."""
+    image = get_for_viewer(db, viewer=viewer, image_id=image_id)
+    if image is None:
+        raise NotFound("There is no such image.")
+    if image.owner_id != viewer.user_id:
+        raise NotAllowed("Only its owner can change this image.")
+    return image
+
+
+def update_details(
+    db: Session, *, viewer: Viewer, image_id: uuid.UUID, details: ImageDetails
+) -> Image:
+    """The owner rewrites title, description, location, tags and visibility."""
+    image = get_own(db, viewer=viewer, image_id=image_id)
+    image.title, image.description = details.title, details.description
+    image.location, image.visibility = details.location, details.visibility
+    image.updated_at = utcnow()
+    db.add(image)
+    set_tags(db, image_id=image_id, tags=details.tags)
+    return image
+
+
+def begin_deletion(
+    db: Session, *, viewer: Viewer, image_ids: Iterable[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Mark the viewer's images as being deleted: from now on they are gone for
+    everyone. All or nothing: one image that is not theirs refuses the whole request.
+    The objects and rows are then removed by images/removal.py."""
+    ids = list(dict.fromkeys(image_ids))
+    for image_id in ids:
+        image = get_own(db, viewer=viewer, image_id=image_id)
+        image.status, image.updated_at = Status.DELETING, utcnow()
+        db.add(image)
+    db.flush()
+    return ids
+
+
+def pending_deletions(db: Session) -> list[uuid.UUID]:
+    return list(db.exec(select(Image.id).where(Image.status == Status.DELETING)).all())
 
 
 def rendition_is_public(db: Session, *, image_id: uuid.UUID) -> bool:
@@ -150,7 +193,7 @@ def create_processing(
 ) -> Image:
     """The row for a new upload, status processing, before its original is stored."""
     if viewer.is_anonymous:
-        raise PermissionError("Sign in to upload images.")
+        raise NotAllowed("Sign in to upload images.")
     image = Image(
         id=image_id,
         owner_id=viewer.user_id,
@@ -197,8 +240,9 @@ def _tag_id(db: Session, name: str) -> int:
 
 def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -> Image:
     """Record the renditions and metadata; the image becomes visible where it belongs."""
-    image = db.get(Image, image_id)
-    if image is None:
+    image = db.get(Image, image_id, with_for_update=True)
+    if image is None or image.status == Status.DELETING:
+        # Deleted while it was processed: the caller removes the renditions it wrote.
         raise LookupError(f"image {image_id} is gone")
     db.exec(delete(Rendition).where(Rendition.image_id == image_id))
     for rendition in processed.renditions:
@@ -233,7 +277,7 @@ def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -
 
 def mark_failed(db: Session, *, image_id: uuid.UUID, reason: str) -> None:
     image = db.get(Image, image_id)
-    if image is None:
+    if image is None or image.status == Status.DELETING:
         return
     image.status, image.failure_reason = Status.FAILED, reason[:500]
     image.updated_at = utcnow()

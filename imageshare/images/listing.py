@@ -1,0 +1,201 @@
+"""Lists of images: the gallery (with its filters) and a person's images, newest first.
+
+Keyset pagination: a page is "the 24 images just older (or newer) than this one", found
+through the index on (…, created_at, id), so page 4,000 costs what page 1 costs. A
+cursor names the image at a page's edge; it is opaque to clients and safe in a URL.
+
+A page costs two statements whatever its size: images with their owners, then the
+renditions of those images.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from imageshare.auth.viewer import Viewer
+from imageshare.errors import InvalidInput, NotFound
+from imageshare.images import search
+from imageshare.images.kinds import RenditionName, Status, Visibility
+from imageshare.images.models import Image, ImageTag, Rendition, Tag
+from imageshare.users.models import User
+
+PAGE_SIZE = 24
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the gallery is narrowed to; every field optional, all of them combine."""
+
+    tag: str = ""
+    location: str = ""
+    uploader: str = ""
+    search: str = ""
+
+    @classmethod
+    def clean(cls, *, tag="", location="", uploader="", search="") -> Filters:
+        return cls(
+            tag=" ".join((tag or "").split()).lower().lstrip("#"),
+            location=" ".join((location or "").split()),
+            uploader=(uploader or "").strip().lower(),
+            search=" ".join((search or "").split())[:200],
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.tag or self.location or self.uploader or self.search)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One image in a list, with what a card shows: owner and renditions."""
+
+    image: Image
+    owner: User
+    renditions: dict[RenditionName, Rendition] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImagePage:
+    items: list[Listed]
+    # Cursors for the neighbouring pages; None when there is none that way.
+    newer: str | None = None
+    older: str | None = None
+
+
+def encode_cursor(image: Image) -> str:
+    raw = f"{image.created_at.isoformat()}|{image.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, image_id = base64.urlsafe_b64decode(padded).decode().split("|")
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return when, uuid.UUID(image_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "That page link is not valid; start again from the first page."
+        ) from None
+
+
+def gallery(
+    db: Session,
+    *,
+    viewer: Viewer,
+    filters: Filters = Filters(),
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> ImagePage:
+    """Public, ready images, newest first, narrowed by `filters`.
+
+    `viewer` does not change what is listed (the gallery is the same for everyone);
+    it is asked for so every listing says who is looking.
+    """
+    del viewer
+    conditions = [Image.visibility == Visibility.PUBLIC, Image.status == Status.READY]
+    if filters.tag:
+        tagged = (
+            select(ImageTag.image_id)
+            .join(Tag, Tag.id == ImageTag.tag_id)
+            .where(Tag.name == filters.tag)
+        )
+        conditions.append(Image.id.in_(tagged))
+    if filters.location:
+        conditions.append(sa.func.lower(Image.location) == filters.location.lower())
+    if filters.uploader:
+        conditions.append(User.username == filters.uploader)
+    words = search.words_of(filters.search)
+    if words:
+        table = Image.__table__
+        conditions.append(search.matches(table, words, db.get_bind().dialect.name))
+    return _page(db, conditions, after=after, before=before, limit=limit)
+
+
+def of_owner(
+    db: Session,
+    *,
+    viewer: Viewer,
+    owner: User,
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> ImagePage:
+    """A person's images: all of them (any status but deleting) for that person;
+    public, ready ones for everyone else."""
+    conditions = [Image.owner_id == owner.id]
+    conditions += _visible_on_profile(viewer, owner)
+    return _page(db, conditions, after=after, before=before, limit=limit)
+
+
+def count_of_owner(db: Session, *, viewer: Viewer, owner: User) -> int:
+    conditions = [Image.owner_id == owner.id, *_visible_on_profile(viewer, owner)]
+    return db.exec(select(sa.func.count()).select_from(Image).where(*conditions)).one()
+
+
+def _visible_on_profile(viewer: Viewer, owner: User) -> list:
+    if viewer.user_id == owner.id:
+        return [Image.status != Status.DELETING]
+    return [Image.visibility == Visibility.PUBLIC, Image.status == Status.READY]
+
+
+def owner_by_username(db: Session, *, username: str) -> User:
+    user = db.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise NotFound("There is no one with that name here.")
+    return user
+
+
+def _page(
+    db: Session, conditions: list, *, after: str | None, before: str | None, limit: int
+) -> ImagePage:
+    if after and before:
+        raise InvalidInput("Ask for the page after a cursor or before one, not both.")
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    edge = sa.tuple_(Image.created_at, Image.id)
+    query = select(Image, User).join(User, User.id == Image.owner_id).where(*conditions)
+    if before:
+        # Newer images: walk the index upwards, then put the page back in order.
+        query = query.where(edge > sa.tuple_(*decode_cursor(before)))
+        query = query.order_by(Image.created_at.asc(), Image.id.asc())
+    else:
+        if after:
+            query = query.where(edge < sa.tuple_(*decode_cursor(after)))
+        query = query.order_by(Image.created_at.desc(), Image.id.desc())
+    rows = list(db.exec(query.limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if before:
+        rows.reverse()
+    items = _with_renditions(db, rows)
+    if not items:
+        return ImagePage(items=[])
+    first, last = items[0].image, items[-1].image
+    going_back = bool(before)
+    return ImagePage(
+        items=items,
+        newer=encode_cursor(first) if (more if going_back else bool(after)) else None,
+        older=encode_cursor(last) if (more if not going_back else True) else None,
+    )
+
+
+def _with_renditions(db: Session, rows: Sequence[tuple[Image, User]]) -> list[Listed]:
+    if not rows:
+        return []
+    renditions: dict[uuid.UUID, dict[RenditionName, Rendition]] = {}
+    ids = [image.id for image, _ in rows]
+    for rendition in db.exec(select(Rendition).where(Rendition.image_id.in_(ids))).all():
+        renditions.setdefault(rendition.image_id, {})[rendition.name] = rendition
+    return [Listed(image, owner, renditions.get(image.id, {})) for image, owner in rows]

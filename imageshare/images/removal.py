@@ -1,0 +1,70 @@
+"""Deleting images: rows and objects both go, and a failure half-way is finished later.
+
+The order keeps the database and storage in step:
+1. the rows are marked deleting in one transaction — the images are gone for everyone
+   at once, and either all of a bulk request are or none;
+2. the objects are deleted (deleting a missing one is fine, so this can be repeated);
+3. the rows go (renditions, tag links and comments cascade).
+A crash or a storage error after step 1 leaves rows marked deleting, which
+`finish_pending` (run by the pipeline's recovery loop) completes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+
+from sqlmodel import Session
+
+from imageshare.auth.viewer import Viewer
+from imageshare.db import session_scope
+from imageshare.images import service as images
+from imageshare.images.kinds import RenditionName
+from imageshare.images.storage import Storage, get_storage
+
+logger = logging.getLogger(__name__)
+
+Sessions = Callable[[], AbstractContextManager[Session]]
+
+
+def remove_images(
+    viewer: Viewer,
+    image_ids: Iterable[uuid.UUID],
+    *,
+    storage: Storage | None = None,
+    sessions: Sessions = session_scope,
+) -> list[uuid.UUID]:
+    """Delete the viewer's images (NotFound / NotAllowed refuse the whole request).
+
+    Returns the ids deleted. Blocking: call it from a worker thread.
+    """
+    storage = storage or get_storage()
+    with sessions() as db:
+        ids = images.begin_deletion(db, viewer=viewer, image_ids=image_ids)
+    for image_id in ids:
+        try:
+            _finish(image_id, storage, sessions)
+        except Exception:
+            # Already gone for everyone; the recovery loop deletes the rest later.
+            logger.exception("could not finish deleting image %s; will retry", image_id)
+    return ids
+
+
+def finish_pending(*, storage: Storage | None = None, sessions: Sessions = session_scope) -> int:
+    """Complete deletions a crash or an error interrupted; returns how many."""
+    storage = storage or get_storage()
+    with sessions() as db:
+        pending = images.pending_deletions(db)
+    for image_id in pending:
+        _finish(image_id, storage, sessions)
+    return len(pending)
+
+
+def _finish(image_id: uuid.UUID, storage: Storage, sessions: Sessions) -> None:
+    for name in RenditionName:
+        storage.delete(images.rendition_key(image_id, name))
+    storage.delete(images.original_key(image_id))
+    with sessions() as db:
+        images.remove_row(db, image_id=image_id)
