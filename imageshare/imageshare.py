@@ -5,9 +5,14 @@ import reflex as rx
 from imageshare.images.pipeline import get_pipeline
 from imageshare.routes import build_api
 from imageshare.ui.pages.home import home
+from imageshare.ui.pages.image import image_page
 from imageshare.ui.pages.not_found import not_found
+from imageshare.ui.pages.profile import profile_page
 from imageshare.ui.pages.settings import settings_page
 from imageshare.ui.pages.upload import upload_page
+from imageshare.ui.state.gallery import GalleryState
+from imageshare.ui.state.image import ImageState
+from imageshare.ui.state.profile import ProfileState
 from imageshare.ui.state.session import SessionState
 
 # The theme is registered in rxconfig.py (RadixThemesPlugin).
@@ -21,7 +26,24 @@ async def recover_stalled_images():
 
 
 # Every page asks who is signed in when it loads (the cookie decides, per tab).
-app.add_page(home, route="/", title="imageshare — gallery", on_load=SessionState.load_viewer)
+app.add_page(
+    home,
+    route="/",
+    title="imageshare — gallery",
+    on_load=[SessionState.load_viewer, GalleryState.load],
+)
+app.add_page(
+    image_page,
+    route="/i/[image_id]",
+    title="Image — imageshare",
+    on_load=[SessionState.load_viewer, ImageState.load],
+)
+app.add_page(
+    profile_page,
+    route="/u/[username]",
+    title="Profile — imageshare",
+    on_load=[SessionState.load_viewer, ProfileState.load],
+)
 app.add_page(
     not_found, route="404", title="Page not found — imageshare", on_load=SessionState.load_viewer
 )

@@ -16,7 +16,7 @@ from imageshare.db import run_in_session
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
-from imageshare.images.storage import LocalStorage, Storage, check_key, get_storage
+from imageshare.images.storage import LocalStorage, Storage, attachment, check_key, get_storage
 from imageshare.settings import Settings, get_settings
 
 PRIVATE_URL_SECONDS = 600
@@ -34,6 +34,27 @@ def media_url(
     return storage.url(key)
 
 
+DOWNLOAD_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/avif": ".avif",
+    "image/mpo": ".jpg",
+}
+
+
+def original_download_url(image: Image, *, storage: Storage | None = None) -> str:
+    """The owner's link to the file exactly as uploaded, saved under the image's title.
+
+    Originals are never public, so this is always a signed, short-lived URL; callers
+    give it to the owner only.
+    """
+    storage = storage or get_storage()
+    name = image.title.replace("/", "-") + DOWNLOAD_EXTENSIONS.get(image.content_type, "")
+    return storage.url(image.original_key, expires_in=PRIVATE_URL_SECONDS, download_as=name)
+
+
 async def serve_media(request: Request) -> Response:
     """GET /media/{key}: local storage only. Signed URLs for anything; unsigned ones for
     renditions of ready, non-private images. Everything else is a plain 404."""
@@ -45,19 +66,24 @@ async def serve_media(request: Request) -> Response:
         return _not_found()
     if not isinstance(storage, LocalStorage) or not await asyncio.to_thread(storage.exists, key):
         return _not_found()
-    expires, signature = request.query_params.get("expires"), request.query_params.get("signature")
+    query = request.query_params
+    expires, signature = query.get("expires"), query.get("signature")
+    download = query.get("download")
+    headers = {"X-Content-Type-Options": "nosniff"}
     if expires is not None or signature is not None:
-        if not storage.verify_signature(key, expires or "", signature or ""):
+        if not storage.verify_signature(key, expires or "", signature or "", download or ""):
             return _not_found()
         cache = f"private, max-age={PRIVATE_URL_SECONDS}"
+        if download:
+            headers["Content-Disposition"] = attachment(download)
     elif await _publicly_visible(key):
         cache = "public, max-age=3600"
     else:
         return _not_found()
     return FileResponse(
         storage.root / key,
-        media_type="image/webp" if key.endswith(".webp") else None,
-        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
+        media_type="image/webp" if key.endswith(".webp") else "application/octet-stream",
+        headers=headers | {"Cache-Control": cache},
     )
 
 

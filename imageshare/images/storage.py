@@ -49,6 +49,12 @@ def check_key(key: str) -> str:
     return key
 
 
+def attachment(filename: str) -> str:
+    """A Content-Disposition that saves under `filename`, whatever its characters."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
 class Storage(ABC):
     @abstractmethod
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str) -> None:
@@ -74,10 +80,13 @@ class Storage(ABC):
         """Every key under the prefix, for sweeps and tests."""
 
     @abstractmethod
-    def url(self, key: str, *, expires_in: int | None = None) -> str:
+    def url(
+        self, key: str, *, expires_in: int | None = None, download_as: str | None = None
+    ) -> str:
         """A URL a browser can fetch the object from.
 
         With `expires_in` (seconds) the URL is signed and stops working after that.
+        With `download_as` (signed URLs only) the browser saves it under that file name.
         """
 
     @abstractmethod
@@ -134,15 +143,22 @@ class LocalStorage(Storage):
                 if key.startswith(prefix):
                     yield key
 
-    def url(self, key: str, *, expires_in: int | None = None) -> str:
+    def url(
+        self, key: str, *, expires_in: int | None = None, download_as: str | None = None
+    ) -> str:
         path = MEDIA_URL_PREFIX + quote(check_key(key))
         if expires_in is None:
+            if download_as is not None:
+                raise ValueError("a download name needs a signed URL")
             return path
         expires = int(time.time()) + expires_in
-        query = urlencode({"expires": expires, "signature": self._signature(key, expires)})
-        return f"{path}?{query}"
+        params = {"expires": expires}
+        if download_as is not None:
+            params["download"] = download_as
+        params["signature"] = self._signature(key, expires, download_as or "")
+        return f"{path}?{urlencode(params)}"
 
-    def verify_signature(self, key: str, expires: str, signature: str) -> bool:
+    def verify_signature(self, key: str, expires: str, signature: str, download: str = "") -> bool:
         """True when a /media URL's signature is ours and has not expired."""
         try:
             expires_at = int(expires)
@@ -150,10 +166,10 @@ class LocalStorage(Storage):
             return False
         if expires_at < time.time():
             return False
-        return hmac.compare_digest(self._signature(key, expires_at), signature)
+        return hmac.compare_digest(self._signature(key, expires_at, download), signature)
 
-    def _signature(self, key: str, expires: int) -> str:
-        message = f"{key}\n{expires}".encode()
+    def _signature(self, key: str, expires: int, download: str) -> str:
+        message = f"{key}\n{expires}\n{download}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def check(self) -> None:
@@ -242,12 +258,15 @@ class S3Storage(Storage):
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"could not list bucket {self.bucket!r}: {exc}") from exc
 
-    def url(self, key: str, *, expires_in: int | None = None) -> str:
+    def url(
+        self, key: str, *, expires_in: int | None = None, download_as: str | None = None
+    ) -> str:
         check_key(key)
+        params = {"Bucket": self.bucket, "Key": key}
+        if download_as is not None:
+            params["ResponseContentDisposition"] = attachment(download_as)
         return self._client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": key},
-            ExpiresIn=expires_in or self.DEFAULT_URL_EXPIRY,
+            "get_object", Params=params, ExpiresIn=expires_in or self.DEFAULT_URL_EXPIRY
         )
 
     def check(self) -> None:

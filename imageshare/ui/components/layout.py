@@ -17,6 +17,11 @@ def full_page_link(label: str, href: str, **button_props) -> rx.Component:
     return rx.button(document_link(label, href=href), as_child=True, **button_props)
 
 
+def button_link(*children, href, **button_props) -> rx.Component:
+    """A link that looks like a button: one element, one tab stop, client-side navigation."""
+    return rx.button(rx.el.a(*children, href=href), as_child=True, **button_props)
+
+
 def document_link(*children, href) -> rx.Component:
     """An <a> the browser follows with a full page load."""
     return rx.el.a(*children, href=href, reload_document=True)

@@ -1,0 +1,55 @@
+"""How times and camera settings read on the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from imageshare.db import utcnow
+
+_UNITS = (
+    (365 * 24 * 3600, "year"),
+    (30 * 24 * 3600, "month"),
+    (7 * 24 * 3600, "week"),
+    (24 * 3600, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+
+
+def ago(when: datetime, now: datetime | None = None) -> str:
+    """ "3 hours ago", "just now", "2 days ago"."""
+    seconds = int(((now or utcnow()) - when).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in _UNITS:
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"  # unreachable: the loop ends at one minute
+
+
+def exact(when: datetime) -> str:
+    """The exact moment, in UTC (the server cannot know the reader's time zone)."""
+    return when.strftime("%-d %B %Y, %H:%M UTC")
+
+
+def day(when: datetime) -> str:
+    return when.strftime("%B %Y")
+
+
+def megapixels(width: int | None, height: int | None) -> str:
+    if not width or not height:
+        return ""
+    return f"{width:,} × {height:,} px ({width * height / 1e6:.1f} MP)"
+
+
+def aperture(value: float | None) -> str:
+    return f"ƒ/{value:g}" if value else ""
+
+
+def focal_length(value: float | None) -> str:
+    return f"{value:g} mm" if value else ""
+
+
+def exposure(value: str | None) -> str:
+    return f"{value} s" if value else ""

@@ -1,0 +1,124 @@
+"""Editing and deleting one of your images, from its page or from your profile.
+
+One dialog of each kind per page, driven by this state; `origin` says which page
+to refresh afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import reflex as rx
+
+from imageshare.db import run_in_session
+from imageshare.errors import ServiceError
+from imageshare.images import detail as details
+from imageshare.images import removal
+from imageshare.images import service as images
+from imageshare.images.kinds import Visibility
+from imageshare.ui.state.session import SessionState
+
+
+class EditState(rx.State):
+    editing: bool = False
+    confirming_delete: bool = False
+    image_id: str = ""
+    origin: str = ""
+    title: str = ""
+    description: str = ""
+    location: str = ""
+    tags: str = ""
+    visibility: str = Visibility.PUBLIC.value
+    busy: bool = False
+    error: str = ""
+
+    async def _viewer(self):
+        return (await self.get_state(SessionState)).viewer()
+
+    def _refresh(self):
+        # Imported here: those states import the components that use this one.
+        from imageshare.ui.state.image import ImageState
+        from imageshare.ui.state.profile import ProfileState
+
+        return ImageState.load if self.origin == "image" else ProfileState.load
+
+    @rx.event
+    async def start_edit(self, image_id: str, origin: str):
+        viewer = await self._viewer()
+        try:
+            found = await run_in_session(
+                lambda db: details.get_detail(db, viewer=viewer, image_id=uuid.UUID(image_id))
+            )
+        except ServiceError as refused:
+            return rx.toast.error(str(refused))
+        if not found.viewer_is_owner:
+            return rx.toast.error("Only its owner can change this image.")
+        image = found.image
+        self.image_id, self.origin = image_id, origin
+        self.title, self.description, self.location = image.title, image.description, image.location
+        self.tags = ", ".join(found.tags)
+        self.visibility = image.visibility.value
+        self.error, self.busy, self.editing = "", False, True
+
+    @rx.event
+    def set_editing(self, value: bool):
+        self.editing = value
+
+    @rx.event
+    def set_visibility(self, value: str):
+        self.visibility = value
+
+    @rx.event
+    async def save(self, form: dict):
+        viewer = await self._viewer()
+        image_id = uuid.UUID(self.image_id)
+        try:
+            cleaned = images.ImageDetails.clean(
+                title=str(form.get("title", "")),
+                description=str(form.get("description", "")),
+                location=str(form.get("location", "")),
+                tags=str(form.get("tags", "")),
+                visibility=self.visibility,
+            )
+            self.busy = True
+            yield
+            await run_in_session(
+                lambda db: images.update_details(
+                    db, viewer=viewer, image_id=image_id, details=cleaned
+                )
+            )
+        except ServiceError as refused:
+            self.error, self.busy = str(refused), False
+            return
+        self.editing, self.busy = False, False
+        yield rx.toast.success("Changes saved.")
+        yield self._refresh()
+
+    @rx.event
+    def ask_delete(self, image_id: str, title: str, origin: str):
+        self.image_id, self.title, self.origin = image_id, title, origin
+        self.error, self.busy, self.confirming_delete = "", False, True
+
+    @rx.event
+    def set_confirming_delete(self, value: bool):
+        self.confirming_delete = value
+
+    @rx.event
+    async def delete(self):
+        viewer = await self._viewer()
+        image_id = uuid.UUID(self.image_id)
+        self.busy = True
+        yield
+        try:
+            await asyncio.to_thread(removal.remove_images, viewer, [image_id])
+        except ServiceError as refused:
+            self.busy, self.confirming_delete = False, False
+            yield rx.toast.error(str(refused))
+            return
+        self.busy, self.confirming_delete = False, False
+        yield rx.toast.success(f"“{self.title}” was deleted.")
+        if self.origin == "image":
+            yield rx.redirect(f"/u/{viewer.username}")
+        else:
+            yield self._refresh()

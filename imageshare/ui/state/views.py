@@ -1,0 +1,106 @@
+"""What the pages hold in state: plain, serialisable views of the services' answers.
+
+Media URLs are decided here through images.media.media_url, the one function that
+knows public from private; nothing else in the UI builds one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlencode
+
+from imageshare.comments.service import CommentView
+from imageshare.images.kinds import RenditionName, Status
+from imageshare.images.listing import Listed
+from imageshare.images.media import media_url
+from imageshare.images.models import Image, Rendition
+from imageshare.ui import format
+
+
+@dataclasses.dataclass(frozen=True)
+class Card:
+    """One image in a grid."""
+
+    id: str
+    href: str
+    title: str
+    src: str
+    srcset: str
+    placeholder: str
+    owner_username: str
+    owner_name: str
+    visibility: str
+    status: str
+    failure_reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CommentItem:
+    id: int
+    body: str
+    author_username: str
+    author_name: str
+    author_avatar: str
+    ago: str
+    exact: str
+    can_delete: bool
+
+
+def image_href(image_id) -> str:
+    return f"/i/{image_id}"
+
+
+def profile_href(username: str) -> str:
+    return f"/u/{username}"
+
+
+def gallery_href(**filters: str) -> str:
+    """The gallery narrowed to these filters (empty ones are left out)."""
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return f"/?{query}" if query else "/"
+
+
+def rendition_url(image: Image, rendition: Rendition | None) -> str:
+    return media_url(image, rendition.key) if rendition is not None else ""
+
+
+def srcset(image: Image, renditions: dict[RenditionName, Rendition], *names) -> str:
+    """`url 300w, url 1024w` for the distinct renditions among `names`."""
+    parts, widths = [], set()
+    for name in names:
+        rendition = renditions.get(name)
+        if rendition is None or rendition.width in widths:
+            continue
+        widths.add(rendition.width)
+        parts.append(f"{media_url(image, rendition.key)} {rendition.width}w")
+    return ", ".join(parts)
+
+
+def card(listed: Listed) -> Card:
+    image, renditions = listed.image, listed.renditions
+    return Card(
+        id=str(image.id),
+        href=image_href(image.id),
+        title=image.title,
+        src=rendition_url(image, renditions.get(RenditionName.THUMB)),
+        srcset=srcset(image, renditions, RenditionName.THUMB, RenditionName.MEDIUM),
+        placeholder=image.placeholder,
+        owner_username=listed.owner.username,
+        owner_name=listed.owner.display_name,
+        visibility=image.visibility.value,
+        status=image.status.value,
+        failure_reason=image.failure_reason or "" if image.status == Status.FAILED else "",
+    )
+
+
+def comment_item(comment: CommentView) -> CommentItem:
+    return CommentItem(
+        id=comment.id,
+        body=comment.body,
+        author_username=comment.author.username,
+        author_name=comment.author.display_name,
+        author_avatar=comment.author.avatar_url or "",
+        ago=format.ago(comment.created_at),
+        exact=format.exact(comment.created_at),
+        can_delete=comment.can_delete,
+    )
