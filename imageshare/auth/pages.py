@@ -37,7 +37,7 @@ anyone. It exists only for local development and never in production.</p>
 <input type="hidden" name="next" value="{escape(next_path)}">
 <label for="username">Username</label>
 <input id="username" name="username" required maxlength="30" autocomplete="username"
-       pattern="[A-Za-z0-9_\-]+" title="Letters, digits, - and _" autofocus>
+       pattern="[A-Za-z0-9_\\-]+" title="Letters, digits, - and _" autofocus>
 <button type="submit">Sign in</button>
 <a class="button secondary" href="/">Cancel</a>
 </form>""",
