@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.harness.browser",
     "tests.harness.oidc",
     "tests.harness.database",
+    "tests.harness.seeding",
 ]
 
 _KINDS = ("unit", "integration", "e2e")

@@ -103,6 +103,18 @@ def rendition_key(image_id: uuid.UUID, name: RenditionName) -> str:
     return f"renditions/{image_id}/{name.value}.webp"
 
 
+def best_rendition(
+    renditions: dict[RenditionName, Rendition], name: RenditionName
+) -> Rendition | None:
+    """The rendition asked for or, for a source too small to have it, the largest
+    smaller one (a 800-pixel image has no large: its medium is its largest)."""
+    order = list(RenditionName)
+    for candidate in reversed(order[: order.index(name) + 1]):
+        if candidate in renditions:
+            return renditions[candidate]
+    return None
+
+
 _RENDITION_KEY = re.compile(r"^renditions/(?P<id>[0-9a-f-]{36})/(thumb|medium|large)\.webp$")
 
 

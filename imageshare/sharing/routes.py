@@ -19,6 +19,7 @@ from imageshare.errors import NotFound
 from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName, Visibility
 from imageshare.images.media import media_url
+from imageshare.images.service import best_rendition
 from imageshare.server_html import page
 from imageshare.settings import get_settings
 from imageshare.sharing import service as sharing
@@ -77,7 +78,7 @@ def preview(found: details.ImageDetail, image_path: str) -> Response:
         "twitter:title": image.title,
         "twitter:description": description,
     }
-    large = found.renditions.get(RenditionName.LARGE)
+    large = best_rendition(found.renditions, RenditionName.LARGE)
     if large is not None:
         url = media_url(image, large.key)
         url = url if url.startswith(("http://", "https://")) else settings.public_url + url

@@ -55,6 +55,16 @@ def test_three_images_become_ready_and_a_fake_is_refused(
     expect(page.get_by_role("link", name="Go to my images")).to_be_visible()
     screenshot(page, "upload-done")
 
+    # Straight on to the images: the profile lists them, each row links to its page.
+    image_link = rows.filter(has_text="diagram.png").get_by_role("link", name="Open image")
+    image_path = image_link.get_attribute("href")
+    page.get_by_role("link", name="Go to my images").click()
+    expect(page).to_have_url(re.compile(r"/u/uploader$"))
+    expect(page.locator(".image-card")).to_have_count(3)
+    page.goto(app_server.url + image_path)
+    expect(page.get_by_role("heading", name="diagram", level=1)).to_be_visible()
+    expect(page.locator("#image-location")).to_have_text("Lyon")
+
     engine = sa.create_engine(postgres_url)
     with engine.connect() as connection:
         images = connection.execute(

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from imageshare.images.kinds import Visibility
-from imageshare.ui.components.layout import page_layout, signed_in_only
+from imageshare.ui.components.layout import button_link, page_layout, signed_in_only
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.upload import MAX_FILES, UPLOAD_ID, UploadState, selected_files_info
 
@@ -235,9 +235,8 @@ def upload_page() -> rx.Component:
                 ),
                 rx.cond(
                     UploadState.done,
-                    rx.link(
-                        rx.button("Go to my images", variant="outline"),
-                        href=SessionState.profile_url,
+                    button_link(
+                        "Go to my images", href=SessionState.profile_url, variant="outline"
                     ),
                 ),
                 spacing="5",

@@ -19,6 +19,7 @@ from imageshare.events import get_events, image_topic
 from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName
 from imageshare.images.media import original_download_url
+from imageshare.images.service import best_rendition
 from imageshare.sharing import service as sharing
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
@@ -147,8 +148,8 @@ class ImageState(rx.State):
         self.is_owner = found.viewer_is_owner
         self.status = image.status.value
         self.placeholder = image.placeholder
-        large = found.renditions.get(RenditionName.LARGE)
-        medium = found.renditions.get(RenditionName.MEDIUM)
+        large = best_rendition(found.renditions, RenditionName.LARGE)
+        medium = best_rendition(found.renditions, RenditionName.MEDIUM)
         self.large_src = rendition_url(image, large)
         self.medium_src = rendition_url(image, medium)
         if large is not None:
