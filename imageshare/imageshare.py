@@ -35,13 +35,13 @@ app.add_page(
 app.add_page(
     image_page,
     route="/i/[image_id]",
-    title="Image — imageshare",
+    title=ImageState.page_title,
     on_load=[SessionState.load_viewer, ImageState.load],
 )
 app.add_page(
     profile_page,
     route="/u/[username]",
-    title="Profile — imageshare",
+    title=ProfileState.page_title,
     on_load=[SessionState.load_viewer, ProfileState.load],
 )
 app.add_page(

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from imageshare.auth.viewer import Viewer
 from imageshare.db import session_scope
 from imageshare.images.kinds import Visibility
-from imageshare.images.media import media_url, serve_media
+from imageshare.images.media import media_url, original_download_url, serve_media
 from imageshare.images.models import Image
 from imageshare.images.pipeline import ImagePipeline
 from imageshare.images.service import ImageDetails
@@ -108,3 +108,16 @@ def test_s3_private_urls_are_presigned_for_ten_minutes(s3_credentials, s3_bucket
     url = media_url(private, "renditions/x/thumb.webp", settings=load_settings({}), storage=storage)
     assert "X-Amz-Expires=600" in url
     assert httpx.get(url).content == b"webp"
+
+
+def test_the_owner_downloads_the_original_unchanged_under_the_title(client):
+    image = ready_image("private")
+    url = original_download_url(image)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.content == get_storage().read(image.original_key)  # byte for byte
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"p.jpg\"; filename*=UTF-8''p.jpg"
+    )
+    # The file name is part of what is signed: it cannot be swapped.
+    assert client.get(url.replace("download=p.jpg", "download=evil.html")).status_code == 404

@@ -81,6 +81,12 @@ class ImageState(rx.State):
         return len(self.draft.strip())
 
     @rx.var
+    def page_title(self) -> str:
+        if not self.loaded:
+            return "imageshare"
+        return f"{self.title} — imageshare" if self.found else "Page not found — imageshare"
+
+    @rx.var
     def owner_href(self) -> str:
         return profile_href(self.owner_username)
 

@@ -37,6 +37,14 @@ class ProfileState(rx.State):
         return len(self.selected)
 
     @rx.var
+    def page_title(self) -> str:
+        if not self.loaded:
+            return "imageshare"
+        if not self.found:
+            return "Page not found — imageshare"
+        return f"{self.display_name} (@{self.username}) — imageshare"
+
+    @rx.var
     def initials(self) -> str:
         return "".join(word[0] for word in self.display_name.split()[:2]).upper() or "?"
 
