@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.harness.oidc",
     "tests.harness.database",
     "tests.harness.seeding",
+    "tests.harness.rows",
 ]
 
 _KINDS = ("unit", "integration", "e2e")
