@@ -23,6 +23,7 @@ test: install-test ## Install what the tests need, then lint and run the whole s
 
 bench: install-bench ## Run the benchmarks under bench/ and print their figures.
 	$(BIN)/python bench/renditions.py
+	$(BIN)/python bench/gallery.py
 
 migrate: install
 	$(BIN)/alembic upgrade head

@@ -44,6 +44,13 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    # SQLite's own lower() changes ASCII letters only ("ÉVORA" → "Évora"); the services
+    # lower what people type with Python, as Postgres lowers every script.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 @functools.cache

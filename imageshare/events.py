@@ -200,21 +200,26 @@ _PENDING = "imageshare_pending_events"
 def publish_after_commit(db: Session, event: Event) -> None:
     """Publish once the caller's transaction commits; never if it rolls back.
 
-    A subscriber that hears of a comment must be able to read it.
+    A subscriber that hears of a comment must be able to read it. Savepoints inside the
+    transaction (other services open them) neither publish early when released nor
+    drop events when rolled back, other than the events written inside them.
     """
     pending = db.info.get(_PENDING)
     if pending is None:
         # Sessions are short-lived: the listeners go with the session.
         pending = db.info[_PENDING] = []
         sa_event.listen(db, "after_commit", _publish_pending)
-        sa_event.listen(db, "after_rollback", _forget_pending)
-    pending.append(event)
+        sa_event.listen(db, "after_soft_rollback", _forget_rolled_back)
+    # The innermost transaction it was written in: a savepoint rolled back takes it along.
+    pending.append((db.get_nested_transaction() or db.get_transaction(), event))
 
 
 def _publish_pending(db: Session) -> None:
+    if db.in_nested_transaction():
+        return  # a savepoint released: the transaction around it can still roll back
     pending = db.info.get(_PENDING, [])
     while pending:
-        event = pending.pop(0)
+        _, event = pending.pop(0)
         try:
             get_events().publish(event)
         except Exception:
@@ -222,5 +227,14 @@ def _publish_pending(db: Session) -> None:
             logger.exception("could not publish %s on %s", event.kind, event.topic)
 
 
-def _forget_pending(db: Session) -> None:
-    db.info.get(_PENDING, []).clear()
+def _forget_rolled_back(db: Session, rolled_back) -> None:
+    pending = db.info.get(_PENDING, [])
+    pending[:] = [(t, e) for t, e in pending if not _within(t, rolled_back)]
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

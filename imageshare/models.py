@@ -30,9 +30,10 @@ __all__ = [
     "WebSession",
 ]
 
-# Alembic cannot compare expression indexes: it would see this one in the database and
-# never in the models, and propose dropping it. Migration 0002 creates it.
-SKIPPED_BY_AUTOGENERATE = {("index", "ix_image_search")}
+# Postgres-only search column and its index (images/search.py): SQLite cannot have
+# them, so the models leave them out and migration 0002 makes them. Autogenerate would
+# otherwise see them in the database and propose dropping them.
+SKIPPED_BY_AUTOGENERATE = {("column", "search_vector"), ("index", "ix_image_search")}
 
 
 def include_in_autogenerate(_object, name, type_, _reflected, _compare_to) -> bool:

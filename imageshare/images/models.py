@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from imageshare.columns import enum_column, timestamp
-from imageshare.images import search
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.sharing.codes import LENGTH as SHARE_CODE_LENGTH
 from imageshare.sharing.codes import new_share_code
@@ -58,16 +57,13 @@ class Image(SQLModel, table=True):
     gps_latitude: float | None = None
     gps_longitude: float | None = None
 
+    # On Postgres the table also has search_vector, a stored generated tsvector with a
+    # GIN index, made by migration 0002 and used only by images/search.py.
+
     # A tiny blurred preview as a data: URI, shown until the thumbnail arrives.
     placeholder: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
-
-
-# Free-text search (Postgres only; SQLite scans): see images/search.py.
-sa.Index("ix_image_search", search.postgres_vector(Image.__table__), postgresql_using="gin").ddl_if(
-    dialect="postgresql"
-)
 
 
 class Rendition(SQLModel, table=True):
