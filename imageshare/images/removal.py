@@ -53,13 +53,22 @@ def remove_images(
 
 
 def finish_pending(*, storage: Storage | None = None, sessions: Sessions = session_scope) -> int:
-    """Complete deletions a crash or an error interrupted; returns how many."""
+    """Complete deletions a crash or an error interrupted; returns how many it finished.
+
+    One that fails again is logged and left for the next round; the others go on.
+    """
     storage = storage or get_storage()
     with sessions() as db:
         pending = images.pending_deletions(db)
+    finished = 0
     for image_id in pending:
-        _finish(image_id, storage, sessions)
-    return len(pending)
+        try:
+            _finish(image_id, storage, sessions)
+        except Exception:
+            logger.exception("could not finish deleting image %s; will retry", image_id)
+        else:
+            finished += 1
+    return finished
 
 
 def _finish(image_id: uuid.UUID, storage: Storage, sessions: Sessions) -> None:
