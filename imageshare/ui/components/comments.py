@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from imageshare.comments.service import MAX_LENGTH
+from imageshare.ui.components.confirm import confirm_dialog
 from imageshare.ui.components.layout import full_page_link
 from imageshare.ui.state.image import ImageState
 from imageshare.ui.state.session import SessionState
@@ -46,35 +47,17 @@ def comment(item: rx.Var[CommentItem]) -> rx.Component:
             ),
             rx.cond(
                 item.can_delete,
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.icon_button(
-                            rx.icon("trash-2", size=16),
-                            variant="ghost",
-                            color_scheme="gray",
-                            size="1",
-                            aria_label="Delete comment",
-                        )
-                    ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Delete this comment?"),
-                        rx.alert_dialog.description("It disappears for everyone."),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(
-                                rx.button("Cancel", variant="soft", color_scheme="gray")
-                            ),
-                            rx.alert_dialog.action(
-                                rx.button(
-                                    "Delete",
-                                    color_scheme="red",
-                                    on_click=ImageState.delete_comment(item.id),
-                                )
-                            ),
-                            justify="end",
-                            spacing="3",
-                            margin_top="1rem",
-                        ),
-                        max_width="24rem",
+                confirm_dialog(
+                    title="Delete this comment?",
+                    description="It disappears for everyone.",
+                    confirm_label="Delete",
+                    on_confirm=ImageState.delete_comment(item.id),
+                    trigger=rx.icon_button(
+                        rx.icon("trash-2", size=16),
+                        variant="ghost",
+                        color_scheme="gray",
+                        size="1",
+                        aria_label="Delete comment",
                     ),
                 ),
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from imageshare.images.service import MAX_DESCRIPTION, MAX_LOCATION, MAX_TITLE
+from imageshare.ui.components.confirm import confirm_dialog
 from imageshare.ui.state.edit import EditState
 
 VISIBILITY_CHOICES = [
@@ -126,29 +127,20 @@ def edit_dialog() -> rx.Component:
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this image?"),
-            rx.alert_dialog.description(
-                rx.text(
-                    "“", EditState.title, "” will be deleted for good, with its comments. "
-                    "Its links will stop working.",
-                )
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button("Delete", color_scheme="red", loading=EditState.busy,
-                          on_click=EditState.delete),
-                justify="end",
-                spacing="3",
-                margin_top="1rem",
-            ),
-            max_width="26rem",
-            id="delete-dialog",
+    return confirm_dialog(
+        title="Delete this image?",
+        description=rx.text(
+            "“",
+            EditState.title,
+            "” will be deleted for good, with its comments. Its links will stop working.",
         ),
+        confirm_label="Delete",
+        on_confirm=EditState.delete,
         open=EditState.confirming_delete,
         on_open_change=EditState.set_confirming_delete,
-    )  # fmt: skip
+        busy=EditState.busy,
+        id="delete-dialog",
+    )
 
 
 def owner_dialogs() -> rx.Component:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from imageshare.ui.components.comments import comments_section
+from imageshare.ui.components.confirm import confirm_dialog
 from imageshare.ui.components.edit_dialog import (
     delete_image_button,
     edit_image_button,
@@ -172,26 +173,13 @@ def share_panel() -> rx.Component:
 
 
 def new_link_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(rx.icon("refresh-cw", size=16), "New link", variant="ghost")
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Make a new link?"),
-            rx.alert_dialog.description(
-                "The current short link stops working: anyone who has it will find nothing."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Make a new link", on_click=ImageState.new_share_link)
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1rem",
-            ),
-            max_width="26rem",
-        ),
+    return confirm_dialog(
+        title="Make a new link?",
+        description="The current short link stops working: anyone who has it will find nothing.",
+        confirm_label="Make a new link",
+        on_confirm=ImageState.new_share_link,
+        trigger=rx.button(rx.icon("refresh-cw", size=16), "New link", variant="ghost"),
+        color_scheme="iris",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from imageshare.ui.components.confirm import confirm_dialog
 from imageshare.ui.components.edit_dialog import (
     delete_image_button,
     edit_image_button,
@@ -107,28 +108,19 @@ def selection_bar() -> rx.Component:
 
 
 def bulk_delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(
-                "Delete ", ProfileState.selected_count,
-                rx.cond(ProfileState.selected_count == 1, " image?", " images?"),
-            ),
-            rx.alert_dialog.description(
-                "They are deleted for good, with their comments, and their links stop working."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button("Delete", color_scheme="red", loading=ProfileState.deleting,
-                          on_click=ProfileState.delete_selected),
-                justify="end",
-                spacing="3",
-                margin_top="1rem",
-            ),
-            max_width="26rem",
-            id="bulk-delete-dialog",
+    return confirm_dialog(
+        title=rx.text(
+            "Delete ", ProfileState.selected_count,
+            rx.cond(ProfileState.selected_count == 1, " image?", " images?"),
         ),
+        description="They are deleted for good, with their comments, and their links stop "
+        "working.",
+        confirm_label="Delete",
+        on_confirm=ProfileState.delete_selected,
         open=ProfileState.confirming_bulk_delete,
         on_open_change=ProfileState.set_confirming_bulk_delete,
+        busy=ProfileState.deleting,
+        id="bulk-delete-dialog",
     )  # fmt: skip
 
 
