@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from tests.harness.browser import screenshot, wait_until_live
 
 
-def test_home_page_shows_top_bar_and_empty_gallery(app_server, page):
+def test_home_page_shows_top_bar_and_the_gallery(app_server, page):
     response = page.goto(app_server.url + "/")
     assert response.status == 200
     expect(page).to_have_title("imageshare — gallery")
@@ -21,8 +21,18 @@ def test_home_page_shows_top_bar_and_empty_gallery(app_server, page):
     )
 
     expect(page.get_by_role("heading", name="Gallery", level=1, exact=True)).to_be_visible()
-    expect(page.locator("#gallery-empty")).to_contain_text("The gallery is empty")
+    expect(page.get_by_label("Search images")).to_be_visible()
     screenshot(page, "home-desktop")
+
+
+def test_a_filter_that_matches_nothing_says_so_and_offers_a_way_back(app_server, page):
+    # The session's gallery holds other tests' images: a tag no one uses is empty.
+    page.goto(app_server.url + "/?tag=no-image-has-this-tag")
+    expect(page.locator("#gallery-empty")).to_contain_text("No images match")
+    expect(page.locator("#active-filters")).to_contain_text("no-image-has-this-tag")
+    page.get_by_role("link", name="Show all images").click()
+    expect(page).to_have_url(app_server.url + "/")
+    expect(page.locator("#active-filters")).to_have_count(0)
 
 
 def test_dark_mode_toggle_switches_the_theme(app_server, page):
@@ -49,7 +59,7 @@ def test_unknown_address_shows_the_404_page(app_server, page):
 
     page.get_by_role("link", name="Back to the gallery").click()
     expect(page).to_have_url(app_server.url + "/")
-    expect(page.locator("#gallery-empty")).to_be_visible()
+    expect(page.get_by_role("heading", name="Gallery", level=1, exact=True)).to_be_visible()
 
 
 def test_phone_width_keeps_everything_reachable(app_server, phone_page):
