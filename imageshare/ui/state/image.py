@@ -158,8 +158,8 @@ class ImageState(rx.State):
         medium = best_rendition(found.renditions, RenditionName.MEDIUM)
         self.large_src = rendition_url(image, large)
         self.medium_src = rendition_url(image, medium)
-        if large is not None:
-            self.aspect_ratio = f"{large.width} / {large.height}"
+        # Space kept for the picture before it arrives, so the page does not jump.
+        self.aspect_ratio = f"{large.width} / {large.height}" if large is not None else "3 / 2"
         self.download_url = self.large_src
         self.original_url = original_download_url(image) if found.viewer_is_owner else ""
         self.share_url = sharing.share_url(image)
