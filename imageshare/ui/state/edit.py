@@ -104,21 +104,23 @@ class EditState(rx.State):
     def set_confirming_delete(self, value: bool):
         self.confirming_delete = value
 
-    @rx.event
+    @rx.event(background=True)
     async def delete(self):
-        viewer = await self._viewer()
-        image_id = uuid.UUID(self.image_id)
-        self.busy = True
-        yield
+        """In the background: deleting objects takes a while, and a normal handler would
+        hold this tab's state lock (10 s at most with Redis) for all of it."""
+        async with self:
+            viewer = await self._viewer()
+            image_id, title, origin = uuid.UUID(self.image_id), self.title, self.origin
+            self.busy = True
         try:
             await asyncio.to_thread(removal.remove_images, viewer, [image_id])
         except ServiceError as refused:
-            self.busy, self.confirming_delete = False, False
+            async with self:
+                self.busy = self.confirming_delete = False
             yield rx.toast.error(str(refused))
             return
-        self.busy, self.confirming_delete = False, False
-        yield rx.toast.success(f"“{self.title}” was deleted.")
-        if self.origin == "image":
-            yield rx.redirect(f"/u/{viewer.username}")
-        else:
-            yield self._refresh()
+        async with self:
+            self.busy = self.confirming_delete = False
+            refresh = self._refresh()
+        yield rx.toast.success(f"“{title}” was deleted.")
+        yield rx.redirect(f"/u/{viewer.username}") if origin == "image" else refresh

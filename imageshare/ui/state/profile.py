@@ -103,19 +103,22 @@ class ProfileState(rx.State):
     def set_confirming_bulk_delete(self, value: bool):
         self.confirming_bulk_delete = value
 
-    @rx.event
+    @rx.event(background=True)
     async def delete_selected(self):
-        viewer = await self._viewer()
-        ids = [uuid.UUID(image_id) for image_id in self.selected]
-        self.deleting = True
-        yield
+        """In the background, like a single delete: many images take a while."""
+        async with self:
+            viewer = await self._viewer()
+            ids = [uuid.UUID(image_id) for image_id in self.selected]
+            self.deleting = True
         try:
             deleted = await asyncio.to_thread(removal.remove_images, viewer, ids)
         except ServiceError as refused:
-            self.deleting = self.confirming_bulk_delete = False
+            async with self:
+                self.deleting = self.confirming_bulk_delete = False
             yield rx.toast.error(str(refused))
             return
-        self.deleting = self.confirming_bulk_delete = False
-        self.selected = []
+        async with self:
+            self.deleting = self.confirming_bulk_delete = False
+            self.selected = []
         yield rx.toast.success(f"{len(deleted)} image{'s' if len(deleted) != 1 else ''} deleted.")
         yield ProfileState.load
