@@ -64,14 +64,6 @@ class Subscription(ABC):
         Safe to cancel: no event is lost to a cancelled wait.
         """
 
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self
-
-    async def __anext__(self) -> Event:
-        event = await self.next()
-        assert event is not None
-        return event
-
 
 class Events(ABC):
     @abstractmethod

@@ -6,6 +6,7 @@ table it needs from its domain folder.
 
 from imageshare.auth.models import WebSession
 from imageshare.comments.models import Comment
+from imageshare.images import search
 from imageshare.images.models import (
     Image,
     ImageTag,
@@ -33,7 +34,7 @@ __all__ = [
 # Postgres-only search column and its index (images/search.py): SQLite cannot have
 # them, so the models leave them out and migration 0002 makes them. Autogenerate would
 # otherwise see them in the database and propose dropping them.
-SKIPPED_BY_AUTOGENERATE = {("column", "search_vector"), ("index", "ix_image_search")}
+SKIPPED_BY_AUTOGENERATE = {("column", search.VECTOR_COLUMN), ("index", search.INDEX_NAME)}
 
 
 def include_in_autogenerate(_object, name, type_, _reflected, _compare_to) -> bool:

@@ -296,14 +296,6 @@ def mark_failed(db: Session, *, image_id: uuid.UUID, reason: str) -> None:
     db.add(image)
 
 
-def touch(db: Session, *, image_id: uuid.UUID) -> None:
-    """Note that processing is under way, so recovery leaves the image alone a while."""
-    image = db.get(Image, image_id)
-    if image is not None:
-        image.updated_at = utcnow()
-        db.add(image)
-
-
 def stalled(db: Session, *, older_than: timedelta) -> list[uuid.UUID]:
     """Images left processing (by a crash or a restart) and not touched for a while."""
     cutoff = utcnow() - older_than
