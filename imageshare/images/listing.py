@@ -105,7 +105,7 @@ def gallery(
     it is asked for so every listing says who is looking.
     """
     del viewer
-    conditions = [Image.visibility == Visibility.PUBLIC, Image.status == Status.READY]
+    conditions = _listed()
     if filters.tag:
         # The tag's id as a value, looked up first: with it Postgres uses that tag's own
         # statistics and picks the right plan for a rare tag and a common one alike
@@ -147,10 +147,20 @@ def count_of_owner(db: Session, *, viewer: Viewer, owner: User) -> int:
     return db.exec(select(sa.func.count()).select_from(Image).where(*conditions)).one()
 
 
-def _visible_on_profile(viewer: Viewer, owner: User) -> list:
-    if viewer.user_id == owner.id:
-        return [Image.status != Status.DELETING]
+def _listed() -> list:
+    """What appears in lists for everyone: public images that are ready (DESIGN.md)."""
     return [Image.visibility == Visibility.PUBLIC, Image.status == Status.READY]
+
+
+def _visible_on_profile(viewer: Viewer, owner: User) -> list:
+    if is_own_profile(viewer, owner):
+        return [Image.status != Status.DELETING]
+    return _listed()
+
+
+def is_own_profile(viewer: Viewer, owner: User) -> bool:
+    """The owner sees (and manages) everything on their profile."""
+    return viewer.user_id is not None and viewer.user_id == owner.id
 
 
 def owner_by_username(db: Session, *, username: str) -> User:
@@ -184,12 +194,15 @@ def _page(
     items = _with_renditions(db, rows)
     if not items:
         return ImagePage(items=[])
-    first, last = items[0].image, items[-1].image
-    going_back = bool(before)
+    if before:
+        # Came back from an older page: there is one; newer ones only if rows were left.
+        has_newer, has_older = more, True
+    else:
+        has_newer, has_older = bool(after), more
     return ImagePage(
         items=items,
-        newer=encode_cursor(first) if (more if going_back else bool(after)) else None,
-        older=encode_cursor(last) if (more if not going_back else True) else None,
+        newer=encode_cursor(items[0].image) if has_newer else None,
+        older=encode_cursor(items[-1].image) if has_older else None,
     )
 
 

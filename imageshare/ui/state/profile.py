@@ -79,7 +79,7 @@ class ProfileState(rx.State):
         self.avatar_url = owner.avatar_url or ""
         self.joined = format.day(owner.created_at)
         self.image_count = count
-        self.is_owner = viewer.user_id == owner.id
+        self.is_owner = listing.is_own_profile(viewer, owner)
         self.cards = [card(item) for item in page.items]
         base = f"/u/{owner.username}"
         self.newer_href = f"{base}?before={page.newer}" if page.newer else ""
