@@ -74,7 +74,7 @@ def preview(found: details.ImageDetail, image_path: str) -> Response:
         "og:site_name": "imageshare",
         "og:title": image.title,
         "og:description": description,
-        "og:url": sharing.share_url(image),
+        "og:url": sharing.share_url(image.share_code),
         "twitter:title": image.title,
         "twitter:description": description,
     }

@@ -22,8 +22,8 @@ from imageshare.sharing.codes import is_share_code, new_share_code
 ATTEMPTS = 5
 
 
-def share_url(image: Image) -> str:
-    return f"{get_settings().public_url}/s/{image.share_code}"
+def share_url(code: str) -> str:
+    return f"{get_settings().public_url}/s/{code}"
 
 
 def image_for_code(db: Session, *, viewer: Viewer, code: str) -> Image:

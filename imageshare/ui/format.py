@@ -37,6 +37,11 @@ def day(when: datetime) -> str:
     return when.strftime("%B %Y")
 
 
+def initials(name: str) -> str:
+    """What an avatar shows without a picture: "Ada Lovelace" → "AL"."""
+    return "".join(word[0] for word in name.split()[:2]).upper() or "?"
+
+
 def megapixels(width: int | None, height: int | None) -> str:
     if not width or not height:
         return ""

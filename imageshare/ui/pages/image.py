@@ -131,12 +131,12 @@ def share_panel() -> rx.Component:
             ),
             rx.hstack(
                 rx.cond(
-                    ImageState.download_url != "",
+                    ImageState.large_src != "",
                     rx.button(
                         rx.el.a(
                             rx.icon("download", size=16),
                             "Download",
-                            href=ImageState.download_url,
+                            href=ImageState.large_src,
                             download=ImageState.title + ".webp",
                             reload_document=True,
                         ),

@@ -46,18 +46,19 @@ class EditState(rx.State):
     @rx.event
     async def start_edit(self, image_id: str, origin: str):
         viewer = await self._viewer()
+
+        def work(db):
+            # get_own decides who may change it: NotFound or NotAllowed for anyone else.
+            image = images.get_own(db, viewer=viewer, image_id=uuid.UUID(image_id))
+            return image, details.tags_of(db, image_id=image.id)
+
         try:
-            found = await run_in_session(
-                lambda db: details.get_detail(db, viewer=viewer, image_id=uuid.UUID(image_id))
-            )
+            image, tags = await run_in_session(work)
         except ServiceError as refused:
             return rx.toast.error(str(refused))
-        if not found.viewer_is_owner:
-            return rx.toast.error("Only its owner can change this image.")
-        image = found.image
         self.image_id, self.origin = image_id, origin
         self.title, self.description, self.location = image.title, image.description, image.location
-        self.tags = ", ".join(found.tags)
+        self.tags = ", ".join(tags)
         self.visibility = image.visibility.value
         self.error, self.busy, self.editing = "", False, True
 

@@ -63,19 +63,20 @@ class GalleryState(rx.State):
         self.user, self.q = filters.uploader, filters.search
         viewer = (await self.get_state(SessionState)).viewer()
         after, before = params.get("after") or None, params.get("before") or None
-        notice = None
-        try:
-            page = await run_in_session(
-                lambda db: listing.gallery(
-                    db, viewer=viewer, filters=filters, after=after, before=before
+
+        def work(db):
+            # Cards are built here, in the worker thread: signing media URLs may have to
+            # fetch credentials (S3 on ECS), which must not happen on the event loop.
+            try:
+                page, notice = (
+                    listing.gallery(db, viewer=viewer, filters=filters, after=after, before=before),
+                    None,
                 )
-            )
-        except InvalidInput as invalid:
-            notice = str(invalid)
-            page = await run_in_session(
-                lambda db: listing.gallery(db, viewer=viewer, filters=filters)
-            )
-        self.cards = [card(item) for item in page.items]
+            except InvalidInput as invalid:
+                page, notice = listing.gallery(db, viewer=viewer, filters=filters), str(invalid)
+            return [card(item) for item in page.items], page, notice
+
+        self.cards, page, notice = await run_in_session(work)
         self.newer_href = self._href(before=page.newer) if page.newer else ""
         self.older_href = self._href(after=page.older) if page.older else ""
         self.loaded = True

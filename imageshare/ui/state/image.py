@@ -18,17 +18,17 @@ from imageshare.errors import NotFound, ServiceError
 from imageshare.events import get_events, image_topic
 from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName
-from imageshare.images.media import original_download_url
 from imageshare.images.service import best_rendition
 from imageshare.sharing import service as sharing
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.views import (
     CommentItem,
+    PictureUrls,
     comment_item,
     gallery_href,
+    picture_urls,
     profile_href,
-    rendition_url,
 )
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,6 @@ class ImageState(rx.State):
     title: str = ""
     description: str = ""
     location: str = ""
-    location_href: str = ""
     tags: list[str] = []
     owner_name: str = ""
     owner_username: str = ""
@@ -67,7 +66,6 @@ class ImageState(rx.State):
     large_src: str = ""
     medium_src: str = ""
     aspect_ratio: str = "3 / 2"
-    download_url: str = ""
     original_url: str = ""
     share_url: str = ""
     comments: list[CommentItem] = []
@@ -85,6 +83,10 @@ class ImageState(rx.State):
         if not self.loaded:
             return "imageshare"
         return f"{self.title} — imageshare" if self.found else "Page not found — imageshare"
+
+    @rx.var
+    def location_href(self) -> str:
+        return gallery_href(location=self.location)
 
     @rx.var
     def owner_href(self) -> str:
@@ -108,28 +110,28 @@ class ImageState(rx.State):
         try:
             if image_id is None:
                 raise NotFound("There is no image here.")
-            found, page = await run_in_session(
-                lambda db: (
-                    details.get_detail(db, viewer=viewer, image_id=image_id),
-                    comments.list_comments(db, viewer=viewer, image_id=image_id),
-                )
-            )
+
+            def work(db):
+                found = details.get_detail(db, viewer=viewer, image_id=image_id)
+                page = comments.list_comments(db, viewer=viewer, image_id=image_id)
+                return found, picture_urls(found), page
+
+            found, urls, page = await run_in_session(work)
         except NotFound:
             self.image_id, self.found, self.loaded = "", False, True
             return
-        self._show(found)
+        self._show(found, urls)
         self.comments = [comment_item(c) for c in page.items]
         self.comments_after = page.after
         self.draft = ""
         self.found = self.loaded = True
         yield ImageState.watch_comments
 
-    def _show(self, found: details.ImageDetail) -> None:
+    def _show(self, found: details.ImageDetail, urls: PictureUrls) -> None:
         image, owner = found.image, found.owner
         self.image_id = str(image.id)
         self.title, self.description = image.title, image.description
         self.location = image.location
-        self.location_href = gallery_href(location=image.location)
         self.tags = found.tags
         self.owner_name, self.owner_username = owner.display_name, owner.username
         self.owner_avatar = owner.avatar_url or ""
@@ -154,15 +156,12 @@ class ImageState(rx.State):
         self.is_owner = found.viewer_is_owner
         self.status = image.status.value
         self.placeholder = image.placeholder
-        large = best_rendition(found.renditions, RenditionName.LARGE)
-        medium = best_rendition(found.renditions, RenditionName.MEDIUM)
-        self.large_src = rendition_url(image, large)
-        self.medium_src = rendition_url(image, medium)
+        self.large_src, self.medium_src = urls.large, urls.medium
+        self.original_url = urls.original
         # Space kept for the picture before it arrives, so the page does not jump.
+        large = best_rendition(found.renditions, RenditionName.LARGE)
         self.aspect_ratio = f"{large.width} / {large.height}" if large is not None else "3 / 2"
-        self.download_url = self.large_src
-        self.original_url = original_download_url(image) if found.viewer_is_owner else ""
-        self.share_url = sharing.share_url(image)
+        self.share_url = sharing.share_url(image.share_code)
         self.comment_count = found.comment_count
 
     # -- comments ------------------------------------------------------------------
@@ -272,7 +271,7 @@ class ImageState(rx.State):
             )
         except ServiceError as refused:
             return rx.toast.error(str(refused))
-        self.share_url = self.share_url.rsplit("/", 1)[0] + "/" + code
+        self.share_url = sharing.share_url(code)
         return rx.toast.success("New link made. The old one no longer works.")
 
     @rx.event

@@ -46,7 +46,7 @@ class ProfileState(rx.State):
 
     @rx.var
     def initials(self) -> str:
-        return "".join(word[0] for word in self.display_name.split()[:2]).upper() or "?"
+        return format.initials(self.display_name)
 
     async def _viewer(self):
         return (await self.get_state(SessionState)).viewer()
@@ -68,10 +68,11 @@ class ProfileState(rx.State):
             except InvalidInput:
                 page = listing.of_owner(db, viewer=viewer, owner=owner)
             count = listing.count_of_owner(db, viewer=viewer, owner=owner)
-            return owner, page, count
+            # Built here, off the event loop: signing media URLs may fetch credentials.
+            return owner, page, count, [card(item) for item in page.items]
 
         try:
-            owner, page, count = await run_in_session(work)
+            owner, page, count, cards = await run_in_session(work)
         except NotFound:
             self.username, self.found, self.loaded = username, False, True
             return
@@ -80,7 +81,7 @@ class ProfileState(rx.State):
         self.joined = format.day(owner.created_at)
         self.image_count = count
         self.is_owner = listing.is_own_profile(viewer, owner)
-        self.cards = [card(item) for item in page.items]
+        self.cards = cards
         base = f"/u/{owner.username}"
         self.newer_href = f"{base}?before={page.newer}" if page.newer else ""
         self.older_href = f"{base}?after={page.older}" if page.older else ""

@@ -16,6 +16,7 @@ from imageshare.auth import sessions
 from imageshare.auth.routes import login_url
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import run_in_session
+from imageshare.ui import format
 
 
 def _lookup(token: str | None):
@@ -39,7 +40,7 @@ class SessionState(rx.State):
 
     @rx.var
     def initials(self) -> str:
-        return "".join(word[0] for word in self.display_name.split()[:2]).upper() or "?"
+        return format.initials(self.display_name)
 
     @rx.var
     def profile_url(self) -> str:

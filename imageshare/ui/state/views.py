@@ -10,10 +10,12 @@ import dataclasses
 from urllib.parse import urlencode
 
 from imageshare.comments.service import CommentView
+from imageshare.images.detail import ImageDetail
 from imageshare.images.kinds import RenditionName, Status
 from imageshare.images.listing import Listed
-from imageshare.images.media import media_url
+from imageshare.images.media import media_url, original_download_url
 from imageshare.images.models import Image, Rendition
+from imageshare.images.service import best_rendition
 from imageshare.ui import format
 
 
@@ -44,6 +46,25 @@ class CommentItem:
     ago: str
     exact: str
     can_delete: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class PictureUrls:
+    """Where the image page's picture and downloads come from, for one viewer."""
+
+    large: str
+    medium: str
+    original: str  # the owner's download of the file as uploaded; "" for anyone else
+
+
+def picture_urls(found: ImageDetail) -> PictureUrls:
+    """Signed where needed: call it off the event loop (signing may fetch credentials)."""
+    image = found.image
+    return PictureUrls(
+        large=rendition_url(image, best_rendition(found.renditions, RenditionName.LARGE)),
+        medium=rendition_url(image, best_rendition(found.renditions, RenditionName.MEDIUM)),
+        original=original_download_url(image) if found.viewer_is_owner else "",
+    )
 
 
 def image_href(image_id) -> str:
