@@ -6,13 +6,8 @@ import reflex as rx
 
 from imageshare.images.service import MAX_DESCRIPTION, MAX_LOCATION, MAX_TITLE
 from imageshare.ui.components.confirm import confirm_dialog
+from imageshare.ui.components.visibility import visibility_select
 from imageshare.ui.state.edit import EditState
-
-VISIBILITY_CHOICES = [
-    ("public", "Public — in the gallery and search"),
-    ("unlisted", "Unlisted — anyone with the link"),
-    ("private", "Private — only you"),
-]
 
 
 def edit_image_button(image_id, *, origin: str, compact: bool = False) -> rx.Component:
@@ -57,48 +52,18 @@ def edit_dialog() -> rx.Component:
             ),
             rx.form(
                 rx.vstack(
-                    _field(
-                        "Title",
-                        rx.input(
-                            name="title", default_value=EditState.title, required=True,
-                            max_length=MAX_TITLE, key=EditState.image_id + "-title",
-                        ),
-                    ),
-                    _field(
-                        "Description",
-                        rx.text_area(
-                            name="description", default_value=EditState.description,
-                            max_length=MAX_DESCRIPTION, rows="3",
-                            key=EditState.image_id + "-description",
-                        ),
-                    ),
-                    _field(
-                        "Location",
-                        rx.input(
-                            name="location", default_value=EditState.location,
-                            max_length=MAX_LOCATION, placeholder="e.g. Lisbon, Portugal",
-                            key=EditState.image_id + "-location",
-                        ),
-                    ),
-                    _field(
-                        "Tags",
-                        rx.input(
-                            name="tags", default_value=EditState.tags,
-                            placeholder="comma, separated", key=EditState.image_id + "-tags",
-                        ),
-                    ),
-                    _field(
-                        "Who can see it",
-                        rx.select.root(
-                            rx.select.trigger(aria_label="Visibility"),
-                            rx.select.content(
-                                *[rx.select.item(label, value=value)
-                                  for value, label in VISIBILITY_CHOICES]
-                            ),
-                            value=EditState.visibility,
-                            on_change=EditState.set_visibility,
-                        ),
-                    ),
+                    _field("Title", rx.input(name="title", default_value=EditState.title,
+                                             required=True, max_length=MAX_TITLE)),
+                    _field("Description", rx.text_area(
+                        name="description", default_value=EditState.description,
+                        max_length=MAX_DESCRIPTION, rows="3")),
+                    _field("Location", rx.input(
+                        name="location", default_value=EditState.location,
+                        max_length=MAX_LOCATION, placeholder="e.g. Lisbon, Portugal")),
+                    _field("Tags", rx.input(name="tags", default_value=EditState.tags,
+                                            placeholder="comma, separated")),
+                    _field("Who can see it",
+                           visibility_select(EditState.visibility, EditState.set_visibility)),
                     rx.cond(
                         EditState.error != "",
                         rx.callout(EditState.error, color_scheme="red", icon="triangle-alert",
@@ -117,6 +82,8 @@ def edit_dialog() -> rx.Component:
                 ),
                 on_submit=EditState.save,
                 reset_on_submit=False,
+                # Another image's details: a fresh form, so its defaults apply.
+                key=EditState.image_id,
             ),
             max_width="32rem",
             id="edit-dialog",

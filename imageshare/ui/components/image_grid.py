@@ -55,15 +55,6 @@ def thumbnail(card: rx.Var[Card]) -> rx.Component:
     )
 
 
-def visibility_badge(card: rx.Var[Card]) -> rx.Component:
-    return rx.match(
-        card.visibility,
-        ("private", rx.badge(rx.icon("lock", size=12), "Private", color_scheme="red")),
-        ("unlisted", rx.badge(rx.icon("link", size=12), "Unlisted", color_scheme="amber")),
-        rx.badge(rx.icon("globe", size=12), "Public", color_scheme="green"),
-    )
-
-
 def image_card(
     card: rx.Var[Card],
     *,

@@ -14,9 +14,9 @@ from imageshare.ui.components.image_grid import (
     grid_skeleton,
     image_grid,
     pager,
-    visibility_badge,
 )
 from imageshare.ui.components.layout import button_link, page_layout
+from imageshare.ui.components.visibility import visibility_badge
 from imageshare.ui.pages.not_found import not_found_message
 from imageshare.ui.state.profile import ProfileState
 from imageshare.ui.state.views import Card
@@ -73,7 +73,7 @@ def select_box(card: rx.Var[Card]) -> rx.Component:
 
 def owner_footer(card: rx.Var[Card]) -> rx.Component:
     return rx.hstack(
-        visibility_badge(card),
+        visibility_badge(card.visibility),
         rx.spacer(),
         edit_image_button(card.id, origin="profile", compact=True),
         delete_image_button(card.id, card.title, origin="profile", compact=True),

@@ -2,8 +2,8 @@
 
 import reflex as rx
 
-from imageshare.images.kinds import Visibility
 from imageshare.ui.components.layout import button_link, page_layout, signed_in_only
+from imageshare.ui.components.visibility import visibility_radio
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.upload import MAX_FILES, UPLOAD_ID, UploadState, selected_files_info
 
@@ -77,32 +77,6 @@ def field(label: str, control: rx.Component, **props) -> rx.Component:
     return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", **props)
 
 
-def visibility_choice() -> rx.Component:
-    options = [
-        (Visibility.PUBLIC, "Public"),
-        (Visibility.UNLISTED, "Unlisted (anyone with the link)"),
-        (Visibility.PRIVATE, "Private (only you)"),
-    ]
-    return rx.radio_group.root(
-        rx.hstack(
-            *[
-                rx.el.label(
-                    rx.radio_group.item(value=value.value, aria_label=value.value.title()),
-                    rx.text(text, size="2"),
-                    display="flex",
-                    gap="0.4rem",
-                    align_items="center",
-                )
-                for value, text in options
-            ],
-            spacing="4",
-            wrap="wrap",
-        ),
-        value=UploadState.visibility,
-        on_change=UploadState.set_visibility,
-    )
-
-
 def batch_details() -> rx.Component:
     return rx.grid(
         field(
@@ -139,7 +113,11 @@ def batch_details() -> rx.Component:
                 aria_label="Tags",
             ),  # fmt: skip
         ),
-        field("Who can see them", visibility_choice(), grid_column="1 / -1"),
+        field(
+            "Who can see them",
+            visibility_radio(UploadState.visibility, UploadState.set_visibility),
+            grid_column="1 / -1",
+        ),
         columns=rx.breakpoints(initial="1", sm="2"),
         spacing="4",
         width="100%",
