@@ -43,22 +43,23 @@ def is_crawler(user_agent: str | None) -> bool:
 async def follow_share_link(request: Request) -> Response:
     code = request.path_params["code"]
     token = sessions.token_from_cookie_header(request.headers.get("cookie"))
+    crawler = is_crawler(request.headers.get("user-agent"))
 
-    def look_up(db):
+    def answer(db) -> Response:
+        # All in the worker thread: the preview signs a media URL, which may fetch
+        # credentials, and that must not happen on the event loop.
         viewer = sessions.viewer_for_token(db, token=token)
         image = sharing.image_for_code(db, viewer=viewer, code=code)
-        return details.get_detail(db, viewer=viewer, image_id=image.id)
+        found = details.get_detail(db, viewer=viewer, image_id=image.id)
+        image_path = f"/i/{image.id}"
+        if crawler and sharing.has_preview(image):
+            return preview(found, image_path)
+        return RedirectResponse(image_path, status_code=302, headers={"Cache-Control": "no-store"})
 
     try:
-        found = await run_in_session(look_up)
+        return await run_in_session(answer)
     except NotFound:
         return link_not_found()
-    image_path = f"/i/{found.image.id}"
-    if found.image.visibility != Visibility.PRIVATE and is_crawler(
-        request.headers.get("user-agent")
-    ):
-        return preview(found, image_path)
-    return RedirectResponse(image_path, status_code=302, headers={"Cache-Control": "no-store"})
 
 
 def preview(found: details.ImageDetail, image_path: str) -> Response:

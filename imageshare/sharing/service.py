@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from imageshare.auth.viewer import Viewer
 from imageshare.db import utcnow
 from imageshare.errors import NotFound
+from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
 from imageshare.images.service import can_view, get_own
 from imageshare.settings import get_settings
@@ -24,6 +25,12 @@ ATTEMPTS = 5
 
 def share_url(code: str) -> str:
     return f"{get_settings().public_url}/s/{code}"
+
+
+def has_preview(image: Image) -> bool:
+    """Link-preview cards exist for public and unlisted images; a private image's title
+    never goes out to a crawler."""
+    return image.visibility != Visibility.PRIVATE
 
 
 def image_for_code(db: Session, *, viewer: Viewer, code: str) -> Image:

@@ -17,7 +17,7 @@ def comment(item: rx.Var[CommentItem]) -> rx.Component:
         rx.hstack(
             rx.avatar(
                 src=item.author_avatar,
-                fallback=item.author_name[:1].upper(),
+                fallback=item.author_initials,
                 size="2",
                 radius="full",
             ),

@@ -188,7 +188,7 @@ def byline() -> rx.Component:
         rx.link(
             rx.avatar(
                 src=ImageState.owner_avatar,
-                fallback=ImageState.owner_name[:1].upper(),
+                fallback=ImageState.owner_initials,
                 size="3",
                 radius="full",
             ),

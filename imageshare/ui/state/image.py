@@ -89,6 +89,10 @@ class ImageState(rx.State):
         return gallery_href(location=self.location)
 
     @rx.var
+    def owner_initials(self) -> str:
+        return format.initials(self.owner_name)
+
+    @rx.var
     def owner_href(self) -> str:
         return profile_href(self.owner_username)
 

@@ -43,6 +43,7 @@ class CommentItem:
     author_username: str
     author_name: str
     author_avatar: str
+    author_initials: str
     ago: str
     exact: str
     can_delete: bool
@@ -121,6 +122,7 @@ def comment_item(comment: CommentView) -> CommentItem:
         author_username=comment.author.username,
         author_name=comment.author.display_name,
         author_avatar=comment.author.avatar_url or "",
+        author_initials=format.initials(comment.author.display_name),
         ago=format.ago(comment.created_at),
         exact=format.exact(comment.created_at),
         can_delete=comment.can_delete,
