@@ -134,6 +134,23 @@ def signed_in_only(content: rx.Component, *, width: str) -> rx.Component:
     )
 
 
+def empty_state(icon: str, *children: rx.Component, id: str) -> rx.Component:
+    """Where a list would be, when it has nothing to show: what and what to do next."""
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=48, color=rx.color("gray", 9)),
+            *children,
+            align="center",
+            spacing="4",
+            padding="3rem",
+        ),
+        border=f"1px dashed {rx.color('gray', 7)}",
+        border_radius="var(--radius-4)",
+        min_height="20rem",
+        id=id,
+    )
+
+
 def page_layout(*children: rx.Component) -> rx.Component:
     return rx.box(
         top_bar(),

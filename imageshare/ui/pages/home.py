@@ -3,43 +3,35 @@
 import reflex as rx
 
 from imageshare.ui.components.image_grid import grid_skeleton, image_grid, pager
-from imageshare.ui.components.layout import button_link, page_layout
+from imageshare.ui.components.layout import button_link, empty_state, page_layout
 from imageshare.ui.state.gallery import GalleryState
 
 
 def empty_gallery() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("images", size=48, color=rx.color("gray", 9)),
-            rx.cond(
-                GalleryState.filtered,
-                rx.fragment(
-                    rx.heading("No images match", size="6", as_="h2"),
-                    rx.text(
-                        "Nothing public fits these filters. Try fewer words or another tag.",
-                        color_scheme="gray",
-                        size="3",
-                        text_align="center",
-                    ),
-                    button_link("Show all images", href="/", size="3", variant="soft"),
+    return empty_state(
+        "images",
+        rx.cond(
+            GalleryState.filtered,
+            rx.fragment(
+                rx.heading("No images match", size="6", as_="h2"),
+                rx.text(
+                    "Nothing public fits these filters. Try fewer words or another tag.",
+                    color_scheme="gray",
+                    size="3",
+                    text_align="center",
                 ),
-                rx.fragment(
-                    rx.heading("The gallery is empty", size="6", as_="h2"),
-                    rx.text(
-                        "No one has shared a public image yet. Be the first.",
-                        color_scheme="gray",
-                        size="3",
-                    ),
-                    button_link("Upload an image", href="/upload", size="3"),
-                ),
+                button_link("Show all images", href="/", size="3", variant="soft"),
             ),
-            align="center",
-            spacing="4",
-            padding="3rem",
+            rx.fragment(
+                rx.heading("The gallery is empty", size="6", as_="h2"),
+                rx.text(
+                    "No one has shared a public image yet. Be the first.",
+                    color_scheme="gray",
+                    size="3",
+                ),
+                button_link("Upload an image", href="/upload", size="3"),
+            ),
         ),
-        border=f"1px dashed {rx.color('gray', 7)}",
-        border_radius="var(--radius-4)",
-        min_height="20rem",
         id="gallery-empty",
     )
 

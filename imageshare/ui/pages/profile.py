@@ -15,7 +15,7 @@ from imageshare.ui.components.image_grid import (
     image_grid,
     pager,
 )
-from imageshare.ui.components.layout import button_link, page_layout
+from imageshare.ui.components.layout import button_link, empty_state, page_layout
 from imageshare.ui.components.visibility import visibility_badge
 from imageshare.ui.pages.not_found import not_found_message
 from imageshare.ui.state.profile import ProfileState
@@ -125,23 +125,16 @@ def bulk_delete_dialog() -> rx.Component:
 
 
 def empty_profile() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("image", size=40, color=rx.color("gray", 9)),
-            rx.cond(
-                ProfileState.is_owner,
-                rx.fragment(
-                    rx.text("You have not uploaded anything yet.", size="3"),
-                    button_link("Upload images", href="/upload"),
-                ),
-                rx.text("No public images yet.", size="3", color_scheme="gray"),
+    return empty_state(
+        "image",
+        rx.cond(
+            ProfileState.is_owner,
+            rx.fragment(
+                rx.text("You have not uploaded anything yet.", size="3"),
+                button_link("Upload images", href="/upload"),
             ),
-            align="center",
-            spacing="3",
-            padding="3rem",
+            rx.text("No public images yet.", size="3", color_scheme="gray"),
         ),
-        border=f"1px dashed {rx.color('gray', 7)}",
-        border_radius="var(--radius-4)",
         id="profile-empty",
     )
 
