@@ -54,6 +54,15 @@ def image_topic(image_id) -> str:
     return f"image:{image_id}"
 
 
+def owner_topic(user_id: int) -> str:
+    """Events about one person's own images: their processing finished."""
+    return f"owner:{user_id}"
+
+
+# Events about the public gallery: an image joined it.
+GALLERY_TOPIC = "gallery"
+
+
 class Subscription(ABC):
     """Events on the subscribed topics, in the order they were published."""
 

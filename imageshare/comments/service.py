@@ -14,13 +14,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from imageshare import text
 from imageshare.auth.viewer import Viewer
 from imageshare.comments.models import Comment
 from imageshare.db import utcnow
 from imageshare.errors import InvalidInput, NotAllowed, NotFound
 from imageshare.events import Event, image_topic, publish_after_commit
 from imageshare.images.models import Image
-from imageshare.images.service import get_for_viewer
+from imageshare.images.service import get_for_viewer, get_visible
 from imageshare.users.models import User
 
 MAX_LENGTH = 2000
@@ -50,13 +51,6 @@ class CommentPage:
     after: int | None = None
 
 
-def _visible_image(db: Session, viewer: Viewer, image_id: uuid.UUID) -> Image:
-    image = get_for_viewer(db, viewer=viewer, image_id=image_id)
-    if image is None:
-        raise NotFound("There is no image here.")
-    return image
-
-
 def _may_delete(viewer: Viewer, comment: Comment, image: Image) -> bool:
     if viewer.is_anonymous:
         return False
@@ -72,7 +66,7 @@ def list_comments(
     limit: int = PAGE_SIZE,
 ) -> CommentPage:
     """Oldest first, a page at a time; `after` is the last comment id already shown."""
-    image = _visible_image(db, viewer, image_id)
+    image = get_visible(db, viewer=viewer, image_id=image_id)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = (
         select(Comment, User)
@@ -97,14 +91,14 @@ def get_comment(db: Session, *, viewer: Viewer, comment_id: int) -> CommentView:
     comment = db.get(Comment, comment_id)
     if comment is None:
         raise NotFound("That comment has been deleted.")
-    image = _visible_image(db, viewer, comment.image_id)
+    image = get_visible(db, viewer=viewer, image_id=comment.image_id)
     return _view(viewer, comment, db.get(User, comment.author_id), image)
 
 
 def add_comment(db: Session, *, viewer: Viewer, image_id: uuid.UUID, body: str) -> CommentView:
     if viewer.is_anonymous:
         raise NotAllowed("Sign in to comment.")
-    image = _visible_image(db, viewer, image_id)
+    image = get_visible(db, viewer=viewer, image_id=image_id)
     body = clean_body(body)
     comment = Comment(image_id=image_id, author_id=viewer.user_id, body=body, created_at=utcnow())
     db.add(comment)
@@ -128,7 +122,7 @@ def delete_comment(db: Session, *, viewer: Viewer, comment_id: int) -> uuid.UUID
 
 
 def clean_body(body: str) -> str:
-    body = (body or "").strip()
+    body = text.paragraphs(body)
     if not body:
         raise InvalidInput("Write something first: a comment cannot be empty.")
     if len(body) > MAX_LENGTH:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,10 +11,9 @@ from sqlmodel import Session, select
 
 from imageshare.auth.viewer import Viewer
 from imageshare.comments.models import Comment
-from imageshare.errors import NotFound
 from imageshare.images.kinds import RenditionName
 from imageshare.images.models import Image, ImageTag, Rendition, Tag
-from imageshare.images.service import get_for_viewer
+from imageshare.images.service import get_visible
 from imageshare.users.models import User
 
 
@@ -38,31 +38,58 @@ class ImageDetail:
 def get_detail(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> ImageDetail:
     """Everything about an image; NotFound for a private one (unless it is the viewer's),
     an unknown id, or one being deleted."""
-    image = get_for_viewer(db, viewer=viewer, image_id=image_id)
-    if image is None:
-        raise NotFound("There is no image here.")
-    owner = db.get(User, image.owner_id)
-    renditions = {
-        r.name: r for r in db.exec(select(Rendition).where(Rendition.image_id == image_id)).all()
-    }
+    image = get_visible(db, viewer=viewer, image_id=image_id)
     return ImageDetail(
         image=image,
-        owner=owner,
-        renditions=renditions,
+        owner=db.get(User, image.owner_id),
+        renditions=renditions_by_image(db, image_ids=[image_id]).get(image_id, {}),
         tags=tags_of(db, image_id=image_id),
-        comment_count=db.exec(
-            select(sa.func.count()).select_from(Comment).where(Comment.image_id == image_id)
-        ).one(),
+        comment_count=comment_counts(db, image_ids=[image_id])[image_id],
         viewer_is_owner=image.owner_id == viewer.user_id,
     )
 
 
 def tags_of(db: Session, *, image_id: uuid.UUID) -> list[str]:
-    return list(
-        db.exec(
-            select(Tag.name)
-            .join(ImageTag, ImageTag.tag_id == Tag.id)
-            .where(ImageTag.image_id == image_id)
+    return tags_by_image(db, image_ids=[image_id])[image_id]
+
+
+# Batches for lists: one statement for any number of images. The caller has already
+# decided that the viewer may see these images.
+
+
+def renditions_by_image(
+    db: Session, *, image_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[RenditionName, Rendition]]:
+    found: dict[uuid.UUID, dict[RenditionName, Rendition]] = {}
+    if image_ids:
+        query = select(Rendition).where(Rendition.image_id.in_(image_ids))
+        for rendition in db.exec(query).all():
+            found.setdefault(rendition.image_id, {})[rendition.name] = rendition
+    return found
+
+
+def tags_by_image(db: Session, *, image_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each image's tags in alphabetical order ([] for an image without any)."""
+    found: dict[uuid.UUID, list[str]] = {image_id: [] for image_id in image_ids}
+    if image_ids:
+        query = (
+            select(ImageTag.image_id, Tag.name)
+            .join(Tag, Tag.id == ImageTag.tag_id)
+            .where(ImageTag.image_id.in_(image_ids))
             .order_by(Tag.name)
-        ).all()
-    )
+        )
+        for image_id, name in db.exec(query).all():
+            found[image_id].append(name)
+    return found
+
+
+def comment_counts(db: Session, *, image_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    counts: dict[uuid.UUID, int] = {image_id: 0 for image_id in image_ids}
+    if image_ids:
+        query = (
+            select(Comment.image_id, sa.func.count())
+            .where(Comment.image_id.in_(image_ids))
+            .group_by(Comment.image_id)
+        )
+        counts.update(db.exec(query).all())
+    return counts

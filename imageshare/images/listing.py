@@ -20,9 +20,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from imageshare import text
 from imageshare.auth.viewer import Viewer
 from imageshare.errors import InvalidInput, NotFound
-from imageshare.images import search
+from imageshare.images import detail, search
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, ImageTag, Rendition, Tag
 from imageshare.users.models import User
@@ -43,10 +44,10 @@ class Filters:
     @classmethod
     def clean(cls, *, tag="", location="", uploader="", search="") -> Filters:
         return cls(
-            tag=" ".join((tag or "").split()).lower().lstrip("#"),
-            location=" ".join((location or "").split()),
-            uploader=(uploader or "").strip().lower(),
-            search=" ".join((search or "").split())[:200],
+            tag=text.one_line(tag).lower().lstrip("#"),
+            location=text.one_line(location),
+            uploader=text.one_line(uploader).lower(),
+            search=text.one_line(search)[:200],
         )
 
     @property
@@ -148,7 +149,8 @@ def count_of_owner(db: Session, *, viewer: Viewer, owner: User) -> int:
 
 
 def _listed() -> list:
-    """What appears in lists for everyone: public images that are ready (DESIGN.md)."""
+    """What appears in lists for everyone: public images that are ready (DESIGN.md);
+    the SQL form of images.service.is_listed."""
     return [Image.visibility == Visibility.PUBLIC, Image.status == Status.READY]
 
 
@@ -163,8 +165,41 @@ def is_own_profile(viewer: Viewer, owner: User) -> bool:
     return viewer.user_id is not None and viewer.user_id == owner.id
 
 
+@dataclass(frozen=True)
+class TagCount:
+    name: str
+    image_count: int
+
+
+def tags_in_use(
+    db: Session, *, viewer: Viewer, prefix: str = "", limit: int = PAGE_SIZE
+) -> list[TagCount]:
+    """Tags of the gallery's images, most used first, optionally starting with `prefix`.
+
+    Counted over listed images only: a tag used only on private or unlisted images is
+    nobody else's business, so it does not appear at all.
+    """
+    del viewer  # the same for everyone, like the gallery
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    count = sa.func.count(ImageTag.image_id)
+    query = (
+        select(Tag.name, count)
+        .join(ImageTag, ImageTag.tag_id == Tag.id)
+        .join(Image, Image.id == ImageTag.image_id)
+        .where(*_listed())
+        .group_by(Tag.name)
+        .order_by(count.desc(), Tag.name)
+        .limit(limit)
+    )
+    prefix = Filters.clean(tag=prefix).tag
+    if prefix:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Tag.name.like(escaped + "%", escape="\\"))
+    return [TagCount(name, image_count) for name, image_count in db.exec(query).all()]
+
+
 def owner_by_username(db: Session, *, username: str) -> User:
-    user = db.exec(select(User).where(User.username == username.strip().lower())).first()
+    user = db.exec(select(User).where(User.username == text.one_line(username).lower())).first()
     if user is None:
         raise NotFound("There is no one with that name here.")
     return user
@@ -209,8 +244,5 @@ def _page(
 def _with_renditions(db: Session, rows: Sequence[tuple[Image, User]]) -> list[Listed]:
     if not rows:
         return []
-    renditions: dict[uuid.UUID, dict[RenditionName, Rendition]] = {}
-    ids = [image.id for image, _ in rows]
-    for rendition in db.exec(select(Rendition).where(Rendition.image_id.in_(ids))).all():
-        renditions.setdefault(rendition.image_id, {})[rendition.name] = rendition
+    renditions = detail.renditions_by_image(db, image_ids=[image.id for image, _ in rows])
     return [Listed(image, owner, renditions.get(image.id, {})) for image, owner in rows]

@@ -17,12 +17,18 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from imageshare import text
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import utcnow
 from imageshare.errors import InvalidInput, NotAllowed, NotFound
+from imageshare.events import GALLERY_TOPIC, Event, owner_topic, publish_after_commit
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, ImageTag, Rendition, Tag
 from imageshare.images.processing import Inspection, ProcessedImage
+
+# Event kinds (imageshare/events.py), published after the change commits.
+STATUS_CHANGED = "image_status_changed"  # on owner_topic: processing → ready or failed
+JOINED_GALLERY = "image_joined_gallery"  # on GALLERY_TOPIC: now listed for everyone
 
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 50
@@ -53,10 +59,10 @@ class ImageDetails:
     ) -> ImageDetails:
         """Trimmed and checked details, or InvalidInput."""
         title = clean_title(title)
-        description = description.strip()
+        description = text.paragraphs(description)
         if len(description) > MAX_DESCRIPTION:
             raise InvalidInput(f"The description is longer than {MAX_DESCRIPTION} characters.")
-        location = " ".join(location.split())
+        location = text.one_line(location)
         if len(location) > MAX_LOCATION:
             raise InvalidInput(f"The location is longer than {MAX_LOCATION} characters.")
         try:
@@ -71,7 +77,7 @@ class ImageDetails:
 
 
 def clean_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = text.one_line(title)
     if not title:
         raise InvalidInput("A title is required.")
     if len(title) > MAX_TITLE:
@@ -84,7 +90,7 @@ def normalise_tags(tags: str | Iterable[str]) -> tuple[str, ...]:
     parts = tags.split(",") if isinstance(tags, str) else list(tags)
     result: list[str] = []
     for part in parts:
-        tag = " ".join(str(part).split()).lower().lstrip("#")
+        tag = text.one_line(part).lower().lstrip("#")
         if not tag or tag in result:
             continue
         if len(tag) > MAX_TAG_LENGTH:
@@ -140,6 +146,14 @@ def get_for_viewer(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image
     return image
 
 
+def get_visible(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image:
+    """get_for_viewer for callers that need the image: NotFound when there is none."""
+    image = get_for_viewer(db, viewer=viewer, image_id=image_id)
+    if image is None:
+        raise NotFound("There is no image here.")
+    return image
+
+
 def get_own(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image:
     """The viewer's own image, to change: NotFound when they may not even see it,
     NotAllowed when it is someone else's."""
@@ -156,12 +170,30 @@ def update_details(
 ) -> Image:
     """The owner rewrites title, description, location, tags and visibility."""
     image = get_own(db, viewer=viewer, image_id=image_id)
+    was_listed = is_listed(image)
     image.title, image.description = details.title, details.description
     image.location, image.visibility = details.location, details.visibility
     image.updated_at = utcnow()
     db.add(image)
     set_tags(db, image_id=image_id, tags=details.tags)
+    if is_listed(image) and not was_listed:
+        _announce_joined_gallery(db, image)
     return image
+
+
+def is_listed(image: Image) -> bool:
+    """Listed for everyone (gallery, search, others' view of a profile): public and
+    ready. listing.py says the same in SQL."""
+    return image.visibility == Visibility.PUBLIC and image.status == Status.READY
+
+
+def _announce_status(db: Session, image: Image) -> None:
+    data = {"image_id": str(image.id), "status": image.status.value}
+    publish_after_commit(db, Event(owner_topic(image.owner_id), STATUS_CHANGED, data))
+
+
+def _announce_joined_gallery(db: Session, image: Image) -> None:
+    publish_after_commit(db, Event(GALLERY_TOPIC, JOINED_GALLERY, {"image_id": str(image.id)}))
 
 
 def begin_deletion(
@@ -284,6 +316,9 @@ def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -
     image.updated_at = utcnow()
     db.add(image)
     db.flush()
+    _announce_status(db, image)
+    if is_listed(image):
+        _announce_joined_gallery(db, image)
     return image
 
 
@@ -294,6 +329,7 @@ def mark_failed(db: Session, *, image_id: uuid.UUID, reason: str) -> None:
     image.status, image.failure_reason = Status.FAILED, reason[:500]
     image.updated_at = utcnow()
     db.add(image)
+    _announce_status(db, image)
 
 
 def stalled(db: Session, *, older_than: timedelta) -> list[uuid.UUID]:
