@@ -4,7 +4,7 @@ Alembic and the test harness import this module; application code imports the
 table it needs from its domain folder.
 """
 
-from imageshare.auth.models import WebSession
+from imageshare.auth.models import AccessToken, WebSession
 from imageshare.comments.models import Comment
 from imageshare.images import search
 from imageshare.images.models import (
@@ -19,6 +19,7 @@ from imageshare.images.models import (
 from imageshare.users.models import User
 
 __all__ = [
+    "AccessToken",
     "Comment",
     "Image",
     "ImageTag",

@@ -19,3 +19,24 @@ class WebSession(SQLModel, table=True):
     # Sliding expiry: pushed forward as the session is used; expired rows are purged.
     expires_at: datetime = timestamp(index=True)
     last_seen_at: datetime = timestamp()
+
+
+class AccessToken(SQLModel, table=True):
+    """A personal access token for the API, made on the settings page.
+
+    The secret is shown once, when it is made; only its SHA-256 is stored, like a
+    session's id. A few of its first characters are kept in the clear so the list can
+    show which token is which (`isk_AbCd1234…`) without being enough to use it.
+    """
+
+    __tablename__ = "access_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=100)
+    # The 8 characters after the `isk_` prefix.
+    display_prefix: str = Field(max_length=8)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = timestamp()
+    # Recorded at most once a minute (see access_tokens.TOUCH_AFTER); None until used.
+    last_used_at: datetime | None = timestamp(nullable=True)
