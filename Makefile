@@ -7,7 +7,7 @@ PORT ?= 3000
 export REFLEX_USE_NPM := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run dev test bench migrate install install-test install-bench clean
+.PHONY: run dev test bench migrate schema install install-test install-bench clean
 
 run: migrate ## Build and serve in production mode on PORT (default 3000).
 	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
@@ -27,6 +27,9 @@ bench: install-bench ## Run the benchmarks under bench/ and print their figures.
 
 migrate: install
 	$(BIN)/alembic upgrade head
+
+schema: install ## Write docs/schema.graphql from the code (a test fails when it is stale).
+	$(BIN)/python -m imageshare.graphql.schema > docs/schema.graphql
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -6,6 +6,7 @@ from starlette.routing import Mount, Route
 
 from imageshare.auth.cookies import RenewSessionCookie
 from imageshare.auth.routes import build_auth_app
+from imageshare.graphql.view import graphql_routes
 from imageshare.health import healthz
 from imageshare.images.media import serve_media
 from imageshare.settings import get_settings
@@ -21,6 +22,7 @@ def build_api() -> Starlette:
             Mount("/auth", app=build_auth_app(settings)),
             Route("/media/{key:path}", serve_media, methods=["GET", "HEAD"]),
             Route("/s/{code}", follow_share_link, methods=["GET", "HEAD"]),
+            *graphql_routes(settings),
         ],
         middleware=[Middleware(RenewSessionCookie, settings=settings)],
     )

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.harness.database",
     "tests.harness.seeding",
     "tests.harness.rows",
+    "tests.harness.api",
 ]
 
 _KINDS = ("unit", "integration", "e2e")

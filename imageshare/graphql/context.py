@@ -1,0 +1,109 @@
+"""Who is asking, per request or WebSocket connection, and the request's DataLoaders.
+
+Identity, in order: an `Authorization: Bearer` header (HTTP) or `connection_init`
+payload (WebSocket); else the browser's session cookie; else anonymous.
+
+The cookie is sent by the browser on its own, so a page on another site could make a
+signed-in visitor's browser post to us (CSRF). A cookie therefore only counts on a POST
+that proves it comes from this site: an `Origin` header naming this site (browsers add
+it to every POST and scripts cannot forge it). WebSocket handshakes from other sites
+are refused by Strawberry's own Origin check before any of this runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from sqlmodel import Session
+from starlette.requests import HTTPConnection
+
+from imageshare.auth.bearer import viewer_for_authorization
+from imageshare.auth.sessions import COOKIE_NAME, viewer_for_token
+from imageshare.auth.tokens import TokenRefused
+from imageshare.auth.viewer import ANONYMOUS, Viewer
+from imageshare.db import run_in_session
+from imageshare.errors import ServiceError
+from imageshare.graphql import errors
+from imageshare.graphql.loaders import Loaders
+from imageshare.settings import get_settings
+
+T = TypeVar("T")
+
+
+class RequestRefused(Exception):
+    """The request cannot be answered at all (HTTP 401/403), with a sentence why."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class Context:
+    viewer: Viewer
+    loaders: Loaders = field(default_factory=Loaders)
+    # Set by Strawberry to the `connection_init` payload of a WebSocket connection.
+    connection_params: dict[str, Any] | None = None
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """A service call from a resolver: in a worker thread, in one transaction, with
+        the services' refusals turned into the API's errors."""
+        try:
+            return await run_in_session(work)
+        except ServiceError as error:
+            raise errors.from_service(error, self.viewer) from None
+
+    async def find(self, work: Callable[[Session], T]) -> T | None:
+        """A look-up where "not there" is an answer: None instead of NOT_FOUND."""
+        try:
+            return await self.run(work)
+        except errors.ApiError as error:
+            if error.code == errors.NOT_FOUND:
+                return None
+            raise
+
+    def forget_loaded(self) -> None:
+        """A subscription's next event must not be answered from an earlier one's cache."""
+        self.loaders = Loaders()
+
+
+async def viewer_for_request(request: HTTPConnection, *, method: str) -> Viewer:
+    authorization = request.headers.get("authorization")
+    if authorization:
+        try:
+            return await viewer_for_authorization(authorization)
+        except TokenRefused as refused:
+            raise RequestRefused(401, errors.UNAUTHENTICATED, str(refused)) from None
+    if not request.cookies.get(COOKIE_NAME):
+        return ANONYMOUS
+    if method == "POST" and not comes_from_this_site(request):
+        raise RequestRefused(
+            403,
+            errors.FORBIDDEN,
+            "A request signed in with the browser's session cookie must come from this "
+            "site (an Origin header for it). Scripts should use an access token instead.",
+        )
+    return await viewer_from_cookie(request)
+
+
+async def viewer_from_cookie(request: HTTPConnection) -> Viewer:
+    token = request.cookies.get(COOKIE_NAME)
+    if not token:
+        return ANONYMOUS
+    return await run_in_session(lambda db: viewer_for_token(db, token=token))
+
+
+def comes_from_this_site(request: HTTPConnection) -> bool:
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    own = {_origin(get_settings().public_url), _origin(str(request.base_url))}
+    return _origin(origin) in own
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

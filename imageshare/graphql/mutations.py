@@ -1,0 +1,178 @@
+"""Mutation: changes, each one a service call for the viewer. Refusals come back as
+errors with `extensions.code` (graphql/errors.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import strawberry
+from starlette.datastructures import UploadFile
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from imageshare.comments import service as comments
+from imageshare.errors import InvalidInput, NotAllowed, ServiceError
+from imageshare.graphql import errors
+from imageshare.graphql.types import (
+    Comment,
+    Image,
+    UpdateImageInput,
+    UploadImageInput,
+    context,
+    parse_image_id,
+)
+from imageshare.images import detail, removal
+from imageshare.images import service as images
+from imageshare.images.pipeline import get_pipeline
+from imageshare.images.service import ImageDetails
+from imageshare.images.uploads import ReceivedFile
+from imageshare.settings import get_settings
+from imageshare.sharing import service as sharing
+
+logger = logging.getLogger(__name__)
+
+MAX_BULK_DELETE = 100
+# Processing outlives the request; these references keep the tasks from being collected.
+_processing: set[asyncio.Task] = set()
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Upload one image file (GraphQL multipart request). It comes back "
+        "PROCESSING; `imageStatusChanged` tells when it is READY or FAILED. A file the "
+        "viewer already uploaded is DUPLICATE_UPLOAD with `extensions.imageId`."
+    )
+    async def upload_image(
+        self, info: Info, file: Upload, input: UploadImageInput | None = None
+    ) -> Image:
+        ctx = context(info)
+        if ctx.viewer.is_anonymous:
+            raise errors.from_service(NotAllowed("Sign in to upload images."), ctx.viewer)
+        if not isinstance(file, UploadFile):
+            raise errors.ApiError("`file` must be a file part of a multipart request.",
+                                  errors.INVALID_INPUT)  # fmt: skip
+        given = input or UploadImageInput()
+        received = await _receive(file)
+        try:
+            details = ImageDetails.clean(
+                title=given.title or received.title, description=given.description,
+                location=given.location, tags=given.tags, visibility=given.visibility,
+            )  # fmt: skip
+        except InvalidInput as invalid:
+            received.discard()
+            raise errors.from_service(invalid, ctx.viewer) from None
+        pipeline = get_pipeline()
+        outcome = await pipeline.upload(received, details, ctx.viewer)
+        if outcome.refused:
+            raise errors.ApiError(outcome.message, errors.INVALID_INPUT)
+        if outcome.duplicate_of:
+            raise errors.ApiError(
+                outcome.message, errors.DUPLICATE_UPLOAD, imageId=str(outcome.duplicate_of)
+            )
+        new_id = outcome.image_id
+        task = asyncio.create_task(pipeline.render(new_id))
+        _processing.add(task)
+        task.add_done_callback(_processing.discard)
+        row = await ctx.run(lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=new_id))
+        return Image(row=row)
+
+    @strawberry.mutation(description="The owner changes an image's details.")
+    async def update_image(self, info: Info, id: strawberry.ID, input: UpdateImageInput) -> Image:
+        ctx, image_id = context(info), parse_image_id(id)
+
+        def work(db):
+            current = images.get_own(db, viewer=ctx.viewer, image_id=image_id)
+            details = ImageDetails.clean(
+                title=_given(input.title, current.title),
+                description=_given(input.description, current.description),
+                location=_given(input.location, current.location),
+                tags=_given(input.tags, detail.tags_of(db, image_id=image_id)),
+                visibility=_given(input.visibility, current.visibility),
+            )
+            return images.update_details(db, viewer=ctx.viewer, image_id=image_id, details=details)
+
+        return Image(row=await ctx.run(work))
+
+    @strawberry.mutation(description="The owner deletes an image, its files and comments. "
+                         "Returns its ID.")  # fmt: skip
+    async def delete_image(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        deleted = await _delete(info, [id])
+        return deleted[0]
+
+    @strawberry.mutation(
+        description=f"The owner deletes up to {MAX_BULK_DELETE} images at once: all of "
+        "them, or none when one is not theirs. Returns their IDs."
+    )
+    async def delete_images(self, info: Info, ids: list[strawberry.ID]) -> list[strawberry.ID]:
+        if not 1 <= len(ids) <= MAX_BULK_DELETE:
+            raise errors.ApiError(
+                f"Give between 1 and {MAX_BULK_DELETE} image IDs; {len(ids)} were given.",
+                errors.INVALID_INPUT,
+            )
+        return await _delete(info, ids)
+
+    @strawberry.mutation(description="Comment on an image the viewer may see.")
+    async def add_comment(self, info: Info, image_id: strawberry.ID, body: str) -> Comment:
+        ctx, target = context(info), parse_image_id(image_id)
+        view = await ctx.run(
+            lambda db: comments.add_comment(db, viewer=ctx.viewer, image_id=target, body=body)
+        )
+        return Comment(view=view)
+
+    @strawberry.mutation(description="Its author or the image's owner deletes a comment. "
+                         "Returns its ID.")  # fmt: skip
+    async def delete_comment(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        ctx = context(info)
+        if not str(id).isdigit():
+            raise errors.ApiError("That comment has already been deleted.", errors.NOT_FOUND)
+        comment_id = int(id)
+        await ctx.run(
+            lambda db: comments.delete_comment(db, viewer=ctx.viewer, comment_id=comment_id)
+        )
+        return id
+
+    @strawberry.mutation(description="The owner replaces an image's short link; the old "
+                         "one stops working at once.")  # fmt: skip
+    async def regenerate_share_code(self, info: Info, image_id: strawberry.ID) -> Image:
+        ctx, target = context(info), parse_image_id(image_id)
+
+        def work(db):
+            sharing.regenerate_code(db, viewer=ctx.viewer, image_id=target)
+            return images.get_own(db, viewer=ctx.viewer, image_id=target)
+
+        return Image(row=await ctx.run(work))
+
+
+def _given(value, current):
+    return current if value is None else value
+
+
+async def _receive(file: UploadFile) -> ReceivedFile:
+    """The multipart file as the pipeline takes it: counted against the upload limit
+    and hashed, in a temporary file of its own."""
+    received = ReceivedFile(
+        filename=file.filename or "upload", limit=get_settings().max_upload_bytes
+    )
+
+    def copy() -> None:
+        file.file.seek(0)
+        while chunk := file.file.read(1024 * 1024):
+            received.write(chunk)
+            if received.refused:
+                break
+        received.finish()
+
+    await asyncio.to_thread(copy)
+    return received
+
+
+async def _delete(info: Info, ids: list[strawberry.ID]) -> list[strawberry.ID]:
+    ctx = context(info)
+    image_ids = [parse_image_id(i) for i in ids]
+    try:
+        deleted = await asyncio.to_thread(removal.remove_images, ctx.viewer, image_ids)
+    except ServiceError as error:
+        raise errors.from_service(error, ctx.viewer) from None
+    return [strawberry.ID(str(i)) for i in deleted]

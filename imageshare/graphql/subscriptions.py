@@ -1,0 +1,89 @@
+"""Subscription: live events over WebSocket (graphql-transport-ws).
+
+Events carry ids only (imageshare/events.py). Each one is read again through the
+services for this subscriber, so a subscription never shows more than a query made at
+that moment would: a comment on an image that has since become private is not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from imageshare.comments import service as comments
+from imageshare.errors import NotAllowed
+from imageshare.events import GALLERY_TOPIC, Event, get_events, image_topic, owner_topic
+from imageshare.graphql import errors
+from imageshare.graphql.context import Context
+from imageshare.graphql.types import Comment, DeletedComment, Image, context, parse_image_id
+from imageshare.images import service as images
+
+
+async def _events(ctx: Context, topic: str, kind: str) -> AsyncGenerator[Event, None]:
+    async with get_events().subscribe(topic) as subscription:
+        while True:
+            event = await subscription.next()
+            if event is not None and event.kind == kind:
+                ctx.forget_loaded()
+                yield event
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Comments added to an image the viewer may see.")
+    async def comment_added(
+        self, info: Info, image_id: strawberry.ID
+    ) -> AsyncGenerator[Comment, None]:
+        ctx, target = context(info), parse_image_id(image_id)
+        await ctx.run(lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=target))
+        async for event in _events(ctx, image_topic(target), comments.ADDED):
+            view = await ctx.find(
+                lambda db, e=event: comments.get_comment(
+                    db, viewer=ctx.viewer, comment_id=e.data["comment_id"]
+                )
+            )
+            if view is not None:
+                yield Comment(view=view)
+
+    @strawberry.subscription(description="Comments deleted from an image the viewer may see.")
+    async def comment_deleted(
+        self, info: Info, image_id: strawberry.ID
+    ) -> AsyncGenerator[DeletedComment, None]:
+        ctx, target = context(info), parse_image_id(image_id)
+        await ctx.run(lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=target))
+        async for event in _events(ctx, image_topic(target), comments.DELETED):
+            still_visible = await ctx.find(
+                lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=target)
+            )
+            if still_visible is not None:
+                yield DeletedComment(
+                    id=strawberry.ID(str(event.data["comment_id"])), image_id=image_id
+                )
+
+    @strawberry.subscription(description="The viewer's own uploads finishing processing: "
+                             "READY or FAILED.")  # fmt: skip
+    async def image_status_changed(self, info: Info) -> AsyncGenerator[Image, None]:
+        ctx = context(info)
+        if ctx.viewer.is_anonymous:
+            raise errors.from_service(NotAllowed("Sign in to follow your uploads."), ctx.viewer)
+        async for event in _events(ctx, owner_topic(ctx.viewer.user_id), images.STATUS_CHANGED):
+            image = await _visible(ctx, event)
+            if image is not None:
+                yield image
+
+    @strawberry.subscription(description="Images joining the public gallery: new public "
+                             "uploads once ready, and images made public.")  # fmt: skip
+    async def image_added(self, info: Info) -> AsyncGenerator[Image, None]:
+        ctx = context(info)
+        async for event in _events(ctx, GALLERY_TOPIC, images.JOINED_GALLERY):
+            image = await _visible(ctx, event)
+            if image is not None and images.is_listed(image.row):
+                yield image
+
+
+async def _visible(ctx: Context, event: Event) -> Image | None:
+    target = parse_image_id(event.data["image_id"])
+    row = await ctx.find(lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=target))
+    return None if row is None else Image(row=row)

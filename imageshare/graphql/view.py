@@ -1,0 +1,77 @@
+"""/graphql on the app's own port: POST and GET (queries only), GraphiQL for a
+browser, and subscriptions over WebSocket (graphql-transport-ws) on the same path."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
+
+from imageshare.auth.bearer import viewer_for_authorization
+from imageshare.auth.tokens import TokenRefused
+from imageshare.graphql.context import (
+    Context,
+    RequestRefused,
+    viewer_for_request,
+    viewer_from_cookie,
+)
+from imageshare.graphql.limits import BodyLimit
+from imageshare.graphql.schema import schema
+from imageshare.settings import Settings
+
+
+class GraphQLView(GraphQL):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except RequestRefused as refused:
+            response = JSONResponse(
+                {"errors": [{"message": refused.message, "extensions": {"code": refused.code}}]},
+                status_code=refused.status,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+                if refused.status == 401
+                else None,
+            )
+            await response(scope, receive, send)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        if isinstance(request, WebSocket):
+            # Strawberry has refused handshakes from other sites' pages by now, so the
+            # cookie can be trusted; a `connection_init` token replaces it (on_ws_connect).
+            return Context(viewer=await viewer_from_cookie(request))
+        return Context(viewer=await viewer_for_request(request, method=request.method))
+
+    async def on_ws_connect(self, context: Context):
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if authorization:
+            try:
+                context.viewer = await viewer_for_authorization(str(authorization))
+            except TokenRefused as refused:
+                raise ConnectionRejectionError({"message": str(refused)}) from None
+        return UNSET
+
+
+def graphql_routes(settings: Settings) -> list[BaseRoute]:
+    view = GraphQLView(
+        schema,
+        graphql_ide="graphiql",
+        multipart_uploads_enabled=True,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        keep_alive=True,
+        keep_alive_interval=25,
+        allowed_origins=[settings.public_url],
+    )
+    http = BodyLimit(view, upload_limit=settings.max_upload_bytes)
+    return [
+        Route("/graphql", http, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+    ]
