@@ -90,3 +90,16 @@ async def run_in_session(work: Callable[[Session], T]) -> T:
 def utcnow() -> datetime:
     """The current time, timezone-aware, as every timestamp column stores it."""
     return datetime.now(UTC)
+
+
+# Integer primary keys are 32-bit on Postgres: a larger number, which any client can
+# send, is no row of ours, and asking Postgres for it would be an error, not an answer.
+MAX_INTEGER_KEY = 2**31 - 1
+M = TypeVar("M", bound=SQLModel)
+
+
+def get_by_id(db: Session, model: type[M], row_id: int) -> M | None:
+    """The row with this integer id, or None, for any integer a client may send."""
+    if not 0 < row_id <= MAX_INTEGER_KEY:
+        return None
+    return db.get(model, row_id)

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from imageshare import text
 from imageshare.auth.models import AccessToken
 from imageshare.auth.viewer import Viewer
-from imageshare.db import utcnow
+from imageshare.db import get_by_id, utcnow
 from imageshare.errors import InvalidInput, NotAllowed, NotFound
 from imageshare.users.models import User
 
@@ -104,7 +104,7 @@ def revoke(db: Session, *, viewer: Viewer, token_id: int) -> None:
     """Delete one of the viewer's tokens; the API refuses it from the next request on."""
     if viewer.is_anonymous:
         raise NotAllowed("Sign in to revoke an access token.")
-    token = db.get(AccessToken, token_id)
+    token = get_by_id(db, AccessToken, token_id)
     # Someone else's token is answered as missing: its id tells nobody anything.
     if token is None or token.user_id != viewer.user_id:
         raise NotFound("That token has already been revoked.")

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from imageshare import text
 from imageshare.auth.viewer import Viewer
 from imageshare.comments.models import Comment
-from imageshare.db import utcnow
+from imageshare.db import get_by_id, utcnow
 from imageshare.errors import InvalidInput, NotAllowed, NotFound
 from imageshare.events import Event, image_topic, publish_after_commit
 from imageshare.images.models import Image
@@ -75,7 +75,7 @@ def list_comments(
         .order_by(Comment.created_at, Comment.id)
     )
     if after is not None:
-        anchor = db.get(Comment, after)
+        anchor = get_by_id(db, Comment, after)
         if anchor is None or anchor.image_id != image_id:
             raise InvalidInput("That comment page link is not valid.")
         edge = sa.tuple_(Comment.created_at, Comment.id)
@@ -88,7 +88,7 @@ def list_comments(
 
 def get_comment(db: Session, *, viewer: Viewer, comment_id: int) -> CommentView:
     """One comment, if the viewer may see its image (how live pages learn of a new one)."""
-    comment = db.get(Comment, comment_id)
+    comment = get_by_id(db, Comment, comment_id)
     if comment is None:
         raise NotFound("That comment has been deleted.")
     image = get_visible(db, viewer=viewer, image_id=comment.image_id)
@@ -109,7 +109,7 @@ def add_comment(db: Session, *, viewer: Viewer, image_id: uuid.UUID, body: str) 
 
 def delete_comment(db: Session, *, viewer: Viewer, comment_id: int) -> uuid.UUID:
     """Delete a comment; returns its image's id."""
-    comment = db.get(Comment, comment_id)
+    comment = get_by_id(db, Comment, comment_id)
     image = comment and get_for_viewer(db, viewer=viewer, image_id=comment.image_id)
     if comment is None or image is None:
         raise NotFound("That comment has already been deleted.")

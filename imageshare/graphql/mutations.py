@@ -20,6 +20,7 @@ from imageshare.graphql.types import (
     UpdateImageInput,
     UploadImageInput,
     context,
+    parse_comment_id,
     parse_image_id,
 )
 from imageshare.images import detail, removal
@@ -124,10 +125,9 @@ class Mutation:
     @strawberry.mutation(description="Its author or the image's owner deletes a comment. "
                          "Returns its ID.")  # fmt: skip
     async def delete_comment(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        ctx = context(info)
-        if not str(id).isdigit():
+        ctx, comment_id = context(info), parse_comment_id(id)
+        if comment_id is None:
             raise errors.ApiError("That comment has already been deleted.", errors.NOT_FOUND)
-        comment_id = int(id)
         await ctx.run(
             lambda db: comments.delete_comment(db, viewer=ctx.viewer, comment_id=comment_id)
         )

@@ -326,6 +326,12 @@ class CommentConnection:
     page_info: PageInfo
 
 
+def parse_comment_id(value: str) -> int | None:
+    """A comment ID argument as a number; None when it cannot be one ("12", not "²")."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def comment_cursor(comment_id: int) -> str:
     return base64.urlsafe_b64encode(f"comment:{comment_id}".encode()).decode()
 
@@ -335,8 +341,9 @@ def decode_comment_cursor(cursor: str | None) -> int | None:
         return None
     try:
         kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "comment" and number.isdigit():
-            return int(number)
+        comment_id = parse_comment_id(number)
+        if kind == "comment" and comment_id is not None:
+            return comment_id
     except (ValueError, UnicodeError):
         pass
     raise errors.ApiError("That comment cursor is not valid.", errors.INVALID_INPUT)

@@ -1,5 +1,9 @@
 """/graphql on the app's own port: POST and GET (queries only), GraphiQL for a
-browser, and subscriptions over WebSocket (graphql-transport-ws) on the same path."""
+browser, and subscriptions over WebSocket (graphql-transport-ws) on the same path.
+
+Subscriptions also stream over plain HTTP as server-sent events (graphql-sse, a POST
+with `Accept: text/event-stream`), so a script or `curl -N` can follow one without a
+WebSocket client. Both ways run the same resolvers with the same identity rules."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from imageshare.auth.bearer import viewer_for_authorization
@@ -65,7 +69,7 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
         schema,
         graphql_ide="graphiql",
         multipart_uploads_enabled=True,
-        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL],
         keep_alive=True,
         keep_alive_interval=25,
         allowed_origins=[settings.public_url],

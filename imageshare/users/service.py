@@ -15,6 +15,9 @@ from imageshare.users.models import User
 USERNAME_MAX = 30
 _NOT_SLUG = re.compile(r"[^a-z0-9_-]+")
 
+# The `sub` of an Auth0 machine-to-machine application's tokens ends so.
+MACHINE_SUBJECT_SUFFIX = "@clients"
+
 
 def get_by_subject(db: Session, *, auth_subject: str) -> User | None:
     return db.exec(select(User).where(User.auth_subject == auth_subject)).first()
@@ -80,7 +83,16 @@ def _username_source(claims: Mapping[str, Any]) -> str:
     if nickname:
         return nickname
     email = str(claims.get("email") or "")
-    return email.split("@", 1)[0]
+    if email:
+        return email.split("@", 1)[0]
+    # An Auth0 machine-to-machine application: its tokens carry no profile, and their
+    # subject is "CLIENT_ID@clients", so the application is named after its client.
+    subject = str(claims.get("sub") or "")
+    return (
+        subject.removesuffix(MACHINE_SUBJECT_SUFFIX)
+        if subject.endswith(MACHINE_SUBJECT_SUFFIX)
+        else ""
+    )
 
 
 def _display_name(claims: Mapping[str, Any]) -> str:

@@ -7,11 +7,15 @@ to choose the next user, override claims, forge ID tokens and rotate keys.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -30,6 +34,8 @@ PROVIDER_DIR = REPO_ROOT / "tests" / "oidc_provider"
 CLIENT_ID = "imageshare-test-client"
 CLIENT_SECRET = "imageshare-test-client-secret"
 AUDIENCE = "https://api.imageshare.test"
+# Where the authorization-code flow of access_token() "returns"; nothing listens there.
+REDIRECT = "http://127.0.0.1/callback"
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,30 @@ class OIDCProvider:
             "AUTH0_CLIENT_SECRET": CLIENT_SECRET,
             "AUTH0_AUDIENCE": AUDIENCE,
         }
+
+    def access_token(self, *, audience: str | None = AUDIENCE, login: dict | None = None) -> str:
+        """A real access token from the authorization-code flow with PKCE, as a program
+        acting for a person gets one; `login` picks the person (see /_test/next-login)."""
+        if login:
+            self.control("next-login", login)
+        verifier = secrets.token_urlsafe(48)
+        challenge = hashlib.sha256(verifier.encode()).digest()
+        params = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT,
+                  "scope": "openid", "state": "s", "code_challenge_method": "S256",
+                  "code_challenge": base64.urlsafe_b64encode(challenge).rstrip(b"=").decode()}  # fmt: skip
+        if audience:
+            params["audience"] = audience
+        redirect = httpx.get(self.issuer + "authorize", params=params, timeout=10)
+        code = parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
+        token = httpx.post(
+            self.issuer + "oauth/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                  "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                  "code_verifier": verifier},
+            timeout=10,
+        )  # fmt: skip
+        token.raise_for_status()
+        return token.json()["access_token"]
 
 
 def _node() -> Path:

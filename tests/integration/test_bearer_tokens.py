@@ -6,9 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -20,33 +18,7 @@ from imageshare.auth.tokens import BearerTokenVerifier, TokenRefused
 from imageshare.db import session_scope
 from imageshare.users.models import User
 from tests.harness.components import run_async
-from tests.harness.oidc import AUDIENCE, CLIENT_ID, CLIENT_SECRET
-
-REDIRECT = "http://127.0.0.1/callback"
-
-
-def access_token(provider, *, audience: str | None = AUDIENCE, login: dict | None = None) -> str:
-    """A real access token from the provider's authorization-code flow."""
-    if login:
-        provider.control("next-login", login)
-    verifier = secrets.token_urlsafe(48)
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
-    params = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT,
-              "scope": "openid", "state": "s", "code_challenge": challenge,
-              "code_challenge_method": "S256"}  # fmt: skip
-    if audience:
-        params["audience"] = audience
-    redirect = httpx.get(provider.issuer + "authorize", params=params)
-    code = parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
-    token = httpx.post(
-        provider.issuer + "oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-              "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code_verifier": verifier},
-    )  # fmt: skip
-    token.raise_for_status()
-    return token.json()["access_token"]
+from tests.harness.oidc import AUDIENCE
 
 
 def verify(provider, token: str, **options):
@@ -64,13 +36,13 @@ def test_a_valid_token_is_the_same_user_as_the_web_sign_in(provider, app_db):
         "name": "Grace Hopper",
         "email": "grace@example.com",
     }
-    viewer = verify(provider, access_token(provider, login=login))
+    viewer = verify(provider, provider.access_token(login=login))
     assert not viewer.is_anonymous and viewer.username == "grace"
     # Created on first use with the profile from /userinfo (the token has no profile claims).
     with session_scope() as db:
         user = db.exec(select(User).where(User.auth_subject == "auth0|grace")).one()
         assert user.display_name == "Grace Hopper"
-    again = verify(provider, access_token(provider, login=login))
+    again = verify(provider, provider.access_token(login=login))
     assert again.user_id == viewer.user_id
 
 
@@ -95,18 +67,18 @@ def _claims_of(token: str) -> dict:
 def test_tokens_with_wrong_claims_are_refused(provider, app_db, overrides, reason):
     provider.control("next-access-token-claims", overrides)
     with pytest.raises(TokenRefused, match=reason):
-        verify(provider, access_token(provider))
+        verify(provider, provider.access_token())
 
 
 def test_a_token_without_the_audience_parameter_is_refused(provider, app_db):
     with pytest.raises(TokenRefused, match="audience"):
-        verify(provider, access_token(provider, audience=None))
+        verify(provider, provider.access_token(audience=None))
 
 
 def test_hs256_signed_with_the_public_key_is_refused(provider, app_db):
     jwks = httpx.get(provider.issuer + ".well-known/jwks.json").json()
     public_pem = RSAKey.import_key(jwks["keys"][0]).as_pem(private=False)
-    claims = _claims_of(access_token(provider))
+    claims = _claims_of(provider.access_token())
     # The classic confusion attack, forged by hand (joserfc itself refuses to build it).
     signing_input = (
         f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': jwks['keys'][0]['kid']})}.{_b64(claims)}"
@@ -118,7 +90,7 @@ def test_hs256_signed_with_the_public_key_is_refused(provider, app_db):
 
 
 def test_tampered_and_unknown_key_tokens_are_refused(provider, app_db):
-    token = access_token(provider)
+    token = provider.access_token()
     header, body, signature = token.split(".")
     claims = _claims_of(token) | {"sub": "auth0|admin"}
     with pytest.raises(TokenRefused, match="signature"):
@@ -142,9 +114,9 @@ def test_key_rotation_is_picked_up_without_restart_and_refreshes_are_rate_limite
         http = httpx.AsyncClient(event_hooks={"request": [record]})
         verifier = BearerTokenVerifier(issuer=provider.issuer, audience=AUDIENCE, http=http,
                                        refresh_interval=1.0)  # fmt: skip
-        await verifier.verify(access_token(provider))
+        await verifier.verify(provider.access_token())
         provider.control("rotate-keys", {"keep_old": False})
-        rotated = access_token(provider)
+        rotated = provider.access_token()
         time.sleep(1.1)  # past the refresh interval
         await verifier.verify(rotated)  # unknown kid: one refresh, then accepted
         jwks_fetches = fetches.count("/.well-known/jwks.json")

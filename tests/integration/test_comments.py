@@ -137,9 +137,15 @@ def test_a_page_link_to_another_images_or_a_deleted_comment_is_refused(engine, s
         db.commit()
         comments.delete_comment(db, viewer=author, comment_id=gone.id)
         db.commit()
-        for cursor in (elsewhere.id, gone.id, 10**9):
+        # Ids past Postgres's 32-bit keys (any client can send one) are no comment either.
+        for cursor in (elsewhere.id, gone.id, 10**9, 2**31, 10**30, 0, -1):
             with pytest.raises(InvalidInput):
                 comments.list_comments(db, viewer=ANONYMOUS, image_id=image_id, after=cursor)
+        for unknown in (gone.id, 2**31, 10**30, -1):
+            with pytest.raises(NotFound):
+                comments.get_comment(db, viewer=ANONYMOUS, comment_id=unknown)
+            with pytest.raises(NotFound):
+                comments.delete_comment(db, viewer=author, comment_id=unknown)
         assert (
             comments.list_comments(db, viewer=ANONYMOUS, image_id=image_id, after=mine.id).items
             == []

@@ -4,6 +4,7 @@ through the real pipeline, CSRF, the limits, and what errors may say."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -249,6 +250,27 @@ def test_refusals_carry_the_documented_codes(api):
     assert body["errors"][0]["message"] == "A title is required."
     # Nothing was changed by any of the refusals.
     assert api.data(IMAGE, {"id": public})["image"]["title"] == "Public"
+
+
+def test_odd_arguments_are_answers_not_server_errors(api):
+    """What the schemathesis run once found: text and numbers any client can send that
+    the database cannot take (NUL in text, ids past 32 bits, digits that are not 0-9)."""
+    (owner,) = people("owner")
+    token = api.token(owner)
+    image_id = make_image(owner, "Odd")
+    assert api.data('{ user(username: "al\\u0000ice") { id } }')["user"] is None
+    found = api.data(
+        '{ images(filter: {tag: "\\u0000", search: "a\\u0000b"}) { edges { cursor } } }'
+    )
+    assert found["images"]["edges"] == []
+    for comment_id in ("2147483648", "99999999999999999999", "\u00b2", "-1", "1e3"):
+        delete = "mutation($id: ID!) { deleteComment(id: $id) }"
+        assert api.error_code(delete, {"id": comment_id}, token=token) == "NOT_FOUND"
+    huge_cursor = base64.urlsafe_b64encode(b"comment:2147483648").decode()
+    comments = "query($id: ID!, $after: String) { comments(imageId: $id, after: $after) { edges { cursor } } }"  # noqa: E501
+    assert api.error_code(comments, {"id": image_id, "after": huge_cursor}) == "INVALID_INPUT"
+    added = api.data(ADD_COMMENT, {"id": image_id, "body": "nul\u0000 stays out"}, token=token)
+    assert added["addComment"]["body"] == "nul stays out"
 
 
 # -- changing things ----------------------------------------------------------------------

@@ -10,7 +10,8 @@
 // Auth0-style endpoints:
 //   GET  /.well-known/openid-configuration    GET /.well-known/jwks.json
 //   GET  /authorize (redirects at once, no login page)
-//   POST /oauth/token                         GET /userinfo
+//   POST /oauth/token (code, refresh, client credentials)   GET /userinfo
+//   (client credentials as Auth0 machine-to-machine: sub CLIENT_ID@clients, no profile)
 //   GET  /v2/logout?client_id=..&returnTo=..  GET /oidc/logout (OIDC RP-initiated)
 //   POST /oauth/revoke
 // Test control API (JSON bodies, Content-Type: application/json):
@@ -207,6 +208,10 @@ service.addRouteInternal('POST', '/oauth/token', async (req, res) => {
     } else if (body.code_verifier !== undefined) {
       return tokenError(res, 403, 'invalid_grant', 'Failed to verify code verifier');
     }
+  } else if (body.grant_type === 'client_credentials') {
+    // Auth0 machine-to-machine: the token speaks for the application itself.
+    if (!body.audience) return tokenError(res, 403, 'access_denied', 'No audience parameter was provided, and no default audience has been configured');
+    ctx = { machine: true, clientId, audience: body.audience, scope: body.scope ?? '' };
   } else if (body.grant_type === 'refresh_token') {
     ctx = refreshTokens.get(body.refresh_token);
     if (!ctx) return tokenError(res, 403, 'invalid_grant', 'Unknown or invalid refresh token.');
@@ -224,7 +229,13 @@ service.on(Events.BeforeTokenSigning, (token, req) => {
   if (!ctx) return;
   const p = token.payload;
   const userinfoAud = new URL('userinfo', issuer.url).href;
-  if ('scope' in p) {
+  if (ctx.machine) {
+    // As Auth0 makes them: sub CLIENT_ID@clients, the API alone as audience, no profile.
+    delete p.amr;
+    Object.assign(p, { sub: `${ctx.clientId}@clients`, aud: ctx.audience, azp: ctx.clientId,
+                       gty: 'client-credentials', scope: ctx.scope });
+    applyOverrides(p, take('accessTokenClaims'));
+  } else if ('scope' in p) {
     // access token (the library builds it first, with a `scope` claim)
     delete p.amr;
     Object.assign(p, {
@@ -256,7 +267,7 @@ service.on(Events.BeforeResponse, (response, req) => {
   b.scope = ctx.scope;
   const raw = take('idTokenRaw');
   if (raw !== undefined) b.id_token = raw; // forged tokens for the refusal tests
-  accessTokens.set(b.access_token, ctx.user);
+  if (ctx.user) accessTokens.set(b.access_token, ctx.user); // machines have no /userinfo
   if (ctx.scope.split(' ').includes('offline_access')) refreshTokens.set(b.refresh_token, ctx);
   else delete b.refresh_token; // Auth0 only issues refresh tokens for offline_access
 });

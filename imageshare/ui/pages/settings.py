@@ -6,6 +6,7 @@ import reflex as rx
 from imageshare.auth.access_tokens import MAX_NAME_LENGTH
 from imageshare.ui.components.confirm import confirm_dialog
 from imageshare.ui.components.layout import (
+    document_link,
     full_page_link,
     my_avatar,
     page_layout,
@@ -224,6 +225,13 @@ def access_tokens_card() -> rx.Component:
                 ". Send a token as ",
                 rx.code("Authorization: Bearer <token>", word_break="break-word"),
                 ". It acts as you: keep it secret, and revoke it when it is no longer needed.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.text(
+                "Try queries as yourself in ",
+                rx.link(document_link("GraphiQL", href="/graphql"), as_child=True),
+                ", the API's editor and documentation, while you are signed in.",
                 size="2",
                 color_scheme="gray",
             ),
