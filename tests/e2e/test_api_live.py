@@ -11,7 +11,7 @@ import time
 
 import httpx
 from playwright.sync_api import expect
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from imageshare.auth import access_tokens
 from tests.e2e.test_browse_and_share import signed_in, unique
@@ -25,10 +25,8 @@ SUBSCRIPTION = (
 class Subscriber:
     """One subscription, read in a thread; each result with the moment it arrived."""
 
-    def __init__(self, url: str, image_id: str):
-        self.socket = connect(
-            url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"]
-        )
+    def __init__(self, socket: ClientConnection, image_id: str):
+        self.socket = socket
         self.socket.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert json.loads(self.socket.recv(timeout=10))["type"] == "connection_ack"
         self.socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
@@ -49,9 +47,6 @@ class Subscriber:
         assert message["type"] == "next" and "errors" not in message["payload"], message
         return arrived, message["payload"]["data"]["commentAdded"]
 
-    def close(self) -> None:
-        self.socket.close()
-
 
 def test_a_comment_posted_on_the_page_reaches_a_subscriber_within_a_second(
     app_server, page, seeder
@@ -62,8 +57,9 @@ def test_a_comment_posted_on_the_page_reaches_a_subscriber_within_a_second(
     with seeder.sessions() as db:
         _, token = access_tokens.create(db, viewer=owner, name="warm-up")
 
-    subscriber = Subscriber(app_server.url, image_id)
-    try:
+    url = app_server.url.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+        subscriber = Subscriber(socket, image_id)
         # A first comment through the API shows the subscription is in place: one posted
         # before it was would be missed, and that is not what this test measures.
         warm_up = httpx.post(
@@ -87,5 +83,3 @@ def test_a_comment_posted_on_the_page_reaches_a_subscriber_within_a_second(
         waited = arrived - posted_at
         assert waited <= DELIVERY_LIMIT, f"the subscriber heard of it after {waited:.2f}s"
         expect(page.get_by_text("Comment posted.")).to_be_visible()
-    finally:
-        subscriber.close()

@@ -392,6 +392,24 @@ def test_deleting_many_is_all_or_nothing(api):
     assert not any(api.data(IMAGE, {"id": i})["image"] for i in mine)
 
 
+def test_get_reads_only_and_a_browser_gets_graphiql(api):
+    (owner,) = people("owner")
+    token = api.token(owner)
+    image_id = make_image(owner, "Kept")
+    read = api.client.get("/graphql", params={"query": "{ me { username } }"},
+                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert read.status_code == 200 and read.json()["data"]["me"] == {"username": "owner"}
+    mutation = f'mutation {{ deleteImage(id: "{image_id}") }}'
+    refused = api.client.get("/graphql", params={"query": mutation},
+                             headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert refused.status_code == 400 and "GET" in refused.text
+    assert api.data(IMAGE, {"id": image_id})["image"]["title"] == "Kept"
+
+    page = api.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "graphiql" in page.text.lower()
+
+
 # -- the browser's cookie -------------------------------------------------------------------
 
 
@@ -434,6 +452,18 @@ def test_bad_bearer_tokens_are_refused_with_401(api):
 
 
 def test_abusive_documents_are_refused_before_any_work(api):
+    # "Before any work": not one SQL statement is run for any of these requests.
+    ran: list[str] = []
+    listen = lambda *args: ran.append(args[2])  # noqa: E731
+    sa.event.listen(get_engine(), "before_cursor_execute", listen)
+    try:
+        refuse_abusive_documents(api)
+    finally:
+        sa.event.remove(get_engine(), "before_cursor_execute", listen)
+    assert ran == []
+
+
+def refuse_abusive_documents(api):
     deep = "{ me " + "{ images { edges { node { owner " * 5 + "{ username }" + " } } } }" * 5 + " }"
     body = api.post(deep)
     assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
