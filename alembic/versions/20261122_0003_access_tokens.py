@@ -32,6 +32,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_access_token_token_hash")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("access_token", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_access_token_user_id"), ["user_id"], unique=False)

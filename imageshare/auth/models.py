@@ -30,6 +30,9 @@ class AccessToken(SQLModel, table=True):
     """
 
     __tablename__ = "access_token"
+    # SQLite would otherwise hand a revoked token's id to the next new one, and a tab
+    # still listing the old token would revoke the new one in its place.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)

@@ -145,6 +145,24 @@ def test_only_the_owner_sees_and_revokes_a_token(engine, people):
         assert access_tokens.viewer_for_secret(db, secret=secret) == owner
 
 
+def test_a_stale_revoke_never_hits_a_newer_token(engine, people):
+    # A tab that still lists a revoked token must not revoke the one made after it: ids
+    # are never handed out twice, on SQLite either.
+    owner, _ = people
+    with Session(engine) as db:
+        old, _ = access_tokens.create(db, viewer=owner, name="old")
+        db.commit()
+        access_tokens.revoke(db, viewer=owner, token_id=old.id)
+        db.commit()
+        new, secret = access_tokens.create(db, viewer=owner, name="new")
+        db.commit()
+        assert new.id != old.id
+        with pytest.raises(NotFound):
+            access_tokens.revoke(db, viewer=owner, token_id=old.id)
+        db.commit()
+        assert access_tokens.viewer_for_secret(db, secret=secret) == owner
+
+
 def test_names_are_checked_and_refused_ones_leave_nothing(engine, people):
     owner, _ = people
     with Session(engine) as db:
