@@ -482,3 +482,14 @@ def test_the_machine_token_request_gets_a_token_the_api_accepts(auth0_site, tmp_
     # The application acts as an account of its own, named after its client.
     me = auth0_site.data("{ me { username } }", token=token)["me"]
     assert me["username"] == CLIENT_ID
+
+
+# -- the error example -----------------------------------------------------------------------
+
+
+def test_the_error_example_is_what_the_api_answers(development_site):
+    mutation = 'mutation($id: ID!) { addComment(imageId: $id, body: "Hi") { id } }'
+    assert f"`{mutation}`" in DOC.read_text()
+    (shown,) = [b.code for b in BLOCKS if b.section == "Errors" and b.language == "json"]
+    answer = development_site.post(mutation, {"id": "00000000-0000-4000-8000-000000000000"})
+    assert answer == json.loads(shown)
