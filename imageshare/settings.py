@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from imageshare.images.cdn import load_private_key
+
 # Known to everyone who reads this file, hence refused in production.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 MIN_SECRET_KEY_LENGTH = 32
@@ -138,6 +140,10 @@ def _check_consistency(s: Settings) -> None:
                 )
         if not s.cdn_base_url:
             raise SettingsError("CDN_BASE_URL is required when CloudFront signing keys are set.")
+        try:
+            load_private_key(s.cloudfront_private_key)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
 
 
 def _check_production(s: Settings) -> None:

@@ -2,7 +2,9 @@
 
 One function decides every media URL: public and unlisted images get a plain URL
 (the CDN's when CDN_BASE_URL is set); private ones a signed URL that expires in ten
-minutes (S3 presigned, or HMAC-signed /media URL with local storage).
+minutes (S3 presigned, or HMAC-signed /media URL with local storage). With CloudFront
+signing keys every CDN URL is a CloudFront signed URL: ten minutes for private images,
+a week or two for the others (images/cdn.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from imageshare.db import run_in_session
 from imageshare.images import service as images
+from imageshare.images.cdn import cloudfront_urls
 from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
 from imageshare.images.storage import LocalStorage, Storage, attachment, check_key, get_storage
@@ -27,7 +30,16 @@ def media_url(
 ) -> str:
     settings = settings or get_settings()
     storage = storage or get_storage()
-    if image.visibility == Visibility.PRIVATE:
+    private = image.visibility == Visibility.PRIVATE
+    if settings.cdn_base_url and settings.cloudfront_key_pair_id:
+        # The distribution checks signatures on all media (see images/cdn.py for why).
+        signer = cloudfront_urls(
+            settings.cdn_base_url, settings.cloudfront_key_pair_id, settings.cloudfront_private_key
+        )
+        return (
+            signer.private(key, expires_in=PRIVATE_URL_SECONDS) if private else signer.public(key)
+        )
+    if private:
         return storage.url(key, expires_in=PRIVATE_URL_SECONDS)
     if settings.cdn_base_url:
         return f"{settings.cdn_base_url}/{key}"
