@@ -4,7 +4,8 @@
 # (var.auth0_client_secret). Generated values also live in the Terraform state: keep
 # the state encrypted and private (versions.tf).
 #
-# Rotation: `terraform apply -replace=random_password.secret_key` (signs everyone out),
+# Rotation: `terraform apply -replace=random_password.secret_key` (sign-ins under way
+# at that moment must start again; sessions are unaffected),
 # `-replace=random_password.db` (changes the database password and DATABASE_URL
 # together), `-replace=tls_private_key.cloudfront` (new signing key); then redeploy the
 # service so tasks read the new values.
