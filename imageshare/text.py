@@ -1,17 +1,18 @@
 """Text as people type it: what the services do to a string before they store it or
 look something up with it.
 
-Control characters (NUL, escape sequences, …) are never part of what someone meant to
-write, and Postgres refuses NUL in text outright, so they are dropped here rather than
-reaching the database as an error.
+Control characters (NUL, escape sequences, …) and lone surrogates are never part of
+what someone meant to write, and databases refuse them (Postgres any NUL, every driver
+a surrogate), so they are dropped here rather than reaching the database as an error.
 """
 
 from __future__ import annotations
 
 import re
 
-# C0 controls and DEL, except tab and newline (which multi-line text keeps).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0 controls and DEL, except tab and newline (which multi-line text keeps), and lone
+# UTF-16 surrogates, which JSON can carry but no database encoding can store.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 def one_line(value: object) -> str:

@@ -12,7 +12,8 @@ are refused by Strawberry's own Origin check before any of this runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -41,12 +42,44 @@ class RequestRefused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+# A long-lived connection proves its identity again this often while events flow.
+RECHECK_SECONDS = 30.0
+# ... and before each operation sent over it, unless it was proved this recently.
+FRESH_SECONDS = 1.0
+
+
 @dataclass
 class Context:
     viewer: Viewer
     loaders: Loaders = field(default_factory=Loaders)
     # Set by Strawberry to the `connection_init` payload of a WebSocket connection.
     connection_params: dict[str, Any] | None = None
+    # How a long-lived connection (WebSocket, server-sent events) proves who it is
+    # again, so a revoked token or an ended session stops counting on it as it does
+    # on the next HTTP request. None for plain requests: they prove it every time.
+    prove: Callable[[], Awaitable[Viewer]] | None = None
+    proved_at: float = field(default_factory=time.monotonic)
+    # The proof failed once: the connection is anonymous for good.
+    lost_sign_in: bool = False
+
+    async def still_signed_in(self, *, max_age: float) -> bool:
+        """Whether the connection still speaks for its viewer; if not, it is anonymous
+        from now on. Asked again only when the last proof is older than `max_age`."""
+        if self.lost_sign_in:
+            return False
+        if self.prove is None or self.viewer.is_anonymous:
+            return True
+        if time.monotonic() - self.proved_at < max_age:
+            return True
+        try:
+            now = await self.prove()
+        except (TokenRefused, RequestRefused):
+            now = ANONYMOUS
+        self.proved_at = time.monotonic()
+        if now.user_id != self.viewer.user_id:
+            self.viewer, self.loaders, self.lost_sign_in = ANONYMOUS, Loaders(), True
+            return False
+        return True
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """A service call from a resolver: in a worker thread, in one transaction, with

@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import json
 
-from graphql import GraphQLError, OperationDefinitionNode, ValidationRule
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imageshare.graphql import errors
@@ -31,7 +39,7 @@ MULTIPART_OVERHEAD_BYTES = 256 * 1024
 
 class RootFieldLimit(ValidationRule):
     def enter_operation_definition(self, node: OperationDefinitionNode, *_args) -> None:
-        count = len(node.selection_set.selections)
+        count = self._fields(node.selection_set, frozenset())
         if count > MAX_ROOT_FIELDS:
             self.report_error(
                 GraphQLError(
@@ -40,6 +48,22 @@ class RootFieldLimit(ValidationRule):
                     node,
                 )
             )
+
+    def _fields(self, selection_set: SelectionSetNode, seen: frozenset[str]) -> int:
+        """Root fields as executed: fragments (`{ ...F }`, `... on Query {}`) counted
+        for what they hold. `seen` stops a fragment that spreads itself."""
+        count = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                count += 1
+            elif isinstance(selection, InlineFragmentNode):
+                count += self._fields(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.context.get_fragment(name)
+                if fragment is not None and name not in seen:
+                    count += self._fields(fragment.selection_set, seen | {name})
+        return count
 
 
 class BodyLimit:

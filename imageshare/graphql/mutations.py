@@ -58,7 +58,7 @@ class Mutation:
         received = await _receive(file)
         try:
             details = ImageDetails.clean(
-                title=given.title or received.title, description=given.description,
+                title=received.title_or_default(given.title), description=given.description,
                 location=given.location, tags=given.tags, visibility=given.visibility,
             )  # fmt: skip
         except InvalidInput as invalid:
@@ -164,7 +164,13 @@ async def _receive(file: UploadFile) -> ReceivedFile:
                 break
         received.finish()
 
-    await asyncio.to_thread(copy)
+    try:
+        await asyncio.to_thread(copy)
+    except BaseException:
+        received.discard()  # a full disk, a cancelled request: no file left behind
+        raise
+    finally:
+        await file.close()  # the form's own spooled copy
     return received
 
 

@@ -7,7 +7,7 @@ output, and a test fails when the two differ.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import strawberry
 from graphql import GraphQLError
@@ -21,12 +21,24 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from imageshare.graphql import errors, limits
+from imageshare.graphql.context import FRESH_SECONDS, Context
 from imageshare.graphql.mutations import Mutation
 from imageshare.graphql.queries import Query
 from imageshare.graphql.subscriptions import Subscription
-from imageshare.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+
+class SignedInStill(SchemaExtension):
+    """Each operation on a long-lived connection first proves the connection's identity
+    again (graphql/context.py): a token revoked or a session ended since it opened
+    leaves the operation anonymous."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            await context.still_signed_in(max_age=FRESH_SECONDS)
+        yield
 
 
 class ErrorPolicy(SchemaExtension):
@@ -49,11 +61,7 @@ def _policed(error: GraphQLError) -> GraphQLError:
         code, message = errors.BAD_REQUEST, error.message
     else:
         code = errors.INTERNAL_SERVER_ERROR
-        message = (
-            error.message
-            if not get_settings().is_production
-            else "Something went wrong on our side. It has been logged; please try again."
-        )
+        message = errors.internal(error).message
     return GraphQLError(
         message, nodes=error.nodes, source=error.source, positions=error.positions,
         path=error.path, original_error=None, extensions={**(error.extensions or {}), "code": code},
@@ -61,6 +69,24 @@ def _policed(error: GraphQLError) -> GraphQLError:
 
 
 class Schema(strawberry.Schema):
+    async def stream(self, *args, **kwargs):
+        """Subscriptions (WebSocket and server-sent events) stream their results past
+        the extensions: each result is policed here as ErrorPolicy polices the rest."""
+        source = await super().stream(*args, **kwargs)
+        if not hasattr(source, "__aiter__"):
+            return source
+
+        async def policed():
+            try:
+                async for result in source:
+                    if getattr(result, "errors", None):
+                        result.errors = [_policed(error) for error in result.errors]
+                    yield result
+            finally:
+                await source.aclose()
+
+        return policed()
+
     def process_errors(
         self, errors_: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -80,6 +106,7 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
         lambda: AddValidationRules([limits.RootFieldLimit]),
+        SignedInStill,
         ErrorPolicy,
     ],
 )

@@ -7,18 +7,44 @@ that moment would: a comment on an image that has since become private is not se
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from imageshare.comments import service as comments
 from imageshare.errors import NotAllowed
 from imageshare.events import GALLERY_TOPIC, Event, get_events, image_topic, owner_topic
 from imageshare.graphql import errors
-from imageshare.graphql.context import Context
+from imageshare.graphql.context import RECHECK_SECONDS, Context
 from imageshare.graphql.types import Comment, DeletedComment, Image, context, parse_image_id
 from imageshare.images import service as images
+
+logger = logging.getLogger(__name__)
+
+
+def _guarded(resolver):
+    """A subscription whose event loop fails ends with INTERNAL_SERVER_ERROR (its detail
+    in the log), never with the exception's own text, which may hold SQL or paths."""
+
+    @functools.wraps(resolver)
+    async def guarded(*args, **kwargs):
+        events = resolver(*args, **kwargs)
+        try:
+            async for item in events:
+                yield item
+        except GraphQLError:
+            raise
+        except Exception as error:
+            logger.error("subscription %s failed", resolver.__name__, exc_info=error)
+            raise errors.internal(error) from None
+        finally:
+            await events.aclose()
+
+    return guarded
 
 
 async def _events(ctx: Context, topic: str, kind: str) -> AsyncGenerator[Event, None]:
@@ -26,6 +52,12 @@ async def _events(ctx: Context, topic: str, kind: str) -> AsyncGenerator[Event, 
         while True:
             event = await subscription.next()
             if event is not None and event.kind == kind:
+                if not await ctx.still_signed_in(max_age=RECHECK_SECONDS):
+                    raise errors.ApiError(
+                        "Your access token was revoked or your session ended: sign in "
+                        "again and subscribe anew.",
+                        errors.UNAUTHENTICATED,
+                    )
                 ctx.forget_loaded()
                 yield event
 
@@ -33,6 +65,7 @@ async def _events(ctx: Context, topic: str, kind: str) -> AsyncGenerator[Event, 
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Comments added to an image the viewer may see.")
+    @_guarded
     async def comment_added(
         self, info: Info, image_id: strawberry.ID
     ) -> AsyncGenerator[Comment, None]:
@@ -48,6 +81,7 @@ class Subscription:
                 yield Comment(view=view)
 
     @strawberry.subscription(description="Comments deleted from an image the viewer may see.")
+    @_guarded
     async def comment_deleted(
         self, info: Info, image_id: strawberry.ID
     ) -> AsyncGenerator[DeletedComment, None]:
@@ -64,6 +98,7 @@ class Subscription:
 
     @strawberry.subscription(description="The viewer's own uploads finishing processing: "
                              "READY or FAILED.")  # fmt: skip
+    @_guarded
     async def image_status_changed(self, info: Info) -> AsyncGenerator[Image, None]:
         ctx = context(info)
         if ctx.viewer.is_anonymous:
@@ -75,6 +110,7 @@ class Subscription:
 
     @strawberry.subscription(description="Images joining the public gallery: new public "
                              "uploads once ready, and images made public.")  # fmt: skip
+    @_guarded
     async def image_added(self, info: Info) -> AsyncGenerator[Image, None]:
         ctx = context(info)
         async for event in _events(ctx, GALLERY_TOPIC, images.JOINED_GALLERY):

@@ -7,6 +7,8 @@ WebSocket client. Both ways run the same resolvers with the same identity rules.
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -50,17 +52,29 @@ class GraphQLView(GraphQL):
         if isinstance(request, WebSocket):
             # Strawberry has refused handshakes from other sites' pages by now, so the
             # cookie can be trusted; a `connection_init` token replaces it (on_ws_connect).
-            return Context(viewer=await viewer_from_cookie(request))
-        return Context(viewer=await viewer_for_request(request, method=request.method))
+            return Context(
+                viewer=await viewer_from_cookie(request),
+                prove=lambda: viewer_from_cookie(request),
+            )
+        context = Context(viewer=await viewer_for_request(request, method=request.method))
+        if "text/event-stream" in request.headers.get("accept", ""):
+            # A subscription as server-sent events lives on: it proves itself again.
+            context.prove = lambda: viewer_for_request(request, method=request.method)
+        return context
 
     async def on_ws_connect(self, context: Context):
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
         if authorization:
+            header = str(authorization)
             try:
-                context.viewer = await viewer_for_authorization(str(authorization))
+                context.viewer = await viewer_for_authorization(header)
             except TokenRefused as refused:
                 raise ConnectionRejectionError({"message": str(refused)}) from None
+            context.prove, context.proved_at = (
+                lambda: viewer_for_authorization(header),
+                time.monotonic(),
+            )
         return UNSET
 
 

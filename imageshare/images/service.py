@@ -170,6 +170,9 @@ def update_details(
 ) -> Image:
     """The owner rewrites title, description, location, tags and visibility."""
     image = get_own(db, viewer=viewer, image_id=image_id)
+    # Locked and read again (Postgres), as mark_ready does: whichever of the two comes
+    # second sees the other's change, so an image that becomes listed is announced once.
+    db.refresh(image, with_for_update=True)
     was_listed = is_listed(image)
     image.title, image.description = details.title, details.description
     image.location, image.visibility = details.location, details.visibility

@@ -31,6 +31,10 @@ class ReceivedFile:
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
+    def title_or_default(self, given: str | None) -> str:
+        """The title the uploader gave, or (when blank) the file's name."""
+        return str(given or "").strip() or self.title
+
     @property
     def title(self) -> str:
         """The file name without folders or extension: the default title."""

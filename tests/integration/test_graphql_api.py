@@ -19,7 +19,7 @@ from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.comments import service as comments
 from imageshare.db import get_engine, session_scope
 from imageshare.errors import ServiceError
-from imageshare.graphql import schema as schema_module
+from imageshare.graphql import errors as errors_module
 from imageshare.images import listing
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
@@ -272,6 +272,21 @@ def test_odd_arguments_are_answers_not_server_errors(api):
     added = api.data(ADD_COMMENT, {"id": image_id, "body": "nul\u0000 stays out"}, token=token)
     assert added["addComment"]["body"] == "nul stays out"
 
+    # A lone surrogate: valid in JSON (as an escape), storable nowhere.
+    def ascii_json(query: str, variables: dict) -> dict:
+        body = json.dumps({"query": query, "variables": variables})  # stays \\ud800 in JSON
+        response = api.client.post("/graphql", content=body, headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}"})  # fmt: skip
+        assert response.status_code == 200 and "errors" not in response.json(), response.text
+        return response.json()["data"]
+
+    added = ascii_json(ADD_COMMENT, {"id": image_id, "body": "half \ud800 a pair"})
+    assert added["addComment"]["body"] == "half  a pair"
+    user = ascii_json("query($n: String!) { user(username: $n) { id } }", {"n": "\udfff"})
+    assert user == {"user": None}
+    tags = ascii_json("query($p: String!) { tags(prefix: $p) { name } }", {"p": "\ud800"})
+    assert tags == {"tags": []}
+
 
 # -- changing things ----------------------------------------------------------------------
 
@@ -477,6 +492,14 @@ def refuse_abusive_documents(api):
 
     roots = "{ " + " ".join(f"tags{n}: tags {{ name }}" for n in range(11)) + " }"
     assert "at most 10 root fields" in api.post(roots)["errors"][0]["message"]
+    # Fragments are counted for what they hold, however they are nested.
+    fields = " ".join(f"t{n}: tags {{ name }}" for n in range(11))
+    hidden = (
+        "{ ...A } fragment A on Query { ... on Query { ...B } } fragment B on Query { "
+        + fields
+        + " }"
+    )  # noqa: E501
+    assert "this one asks for 11" in api.post(hidden)["errors"][0]["message"]
 
     huge_page = api.post("{ images(first: 1000000) { edges { cursor } } }")
     assert huge_page["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
@@ -510,8 +533,8 @@ def test_errors_never_show_internals_in_production(api, monkeypatch):
     assert "SELECT" in error["message"]  # development: the message helps
     assert "Traceback" not in json.dumps(development)
 
-    production = replace(schema_module.get_settings(), env="production")
-    monkeypatch.setattr(schema_module, "get_settings", lambda: production)
+    production = replace(errors_module.get_settings(), env="production")
+    monkeypatch.setattr(errors_module, "get_settings", lambda: production)
     body = json.dumps(api.post("{ images { edges { cursor } } }"))
     assert "SELECT" not in body and "/srv" not in body and "Traceback" not in body
     assert "Something went wrong on our side" in body

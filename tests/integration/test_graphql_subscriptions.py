@@ -6,11 +6,19 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from anyio import ClosedResourceError
 from starlette.testclient import WebSocketDisconnect
 
+from imageshare.auth import access_tokens
+from imageshare.comments import service as comments
+from imageshare.db import session_scope
+from imageshare.graphql import context as context_module
+from imageshare.graphql import errors as errors_module
+from imageshare.graphql import schema as schema_module
+from imageshare.graphql import subscriptions as subscriptions_module
 from imageshare.images.kinds import Visibility
 from tests import samples
 from tests.harness.api import Api
@@ -169,3 +177,49 @@ def test_mutations_cannot_ride_the_socket_past_the_rules(api, connect):
     anonymous.subscribe(ADD, {"id": image_id, "b": "sneaky"})
     message = anonymous.receive()
     assert json.dumps(message).count("UNAUTHENTICATED") == 1
+
+
+def test_a_revoked_token_stops_counting_on_an_open_connection(api, connect, monkeypatch):
+    owner, reader = people("owner", "reader")
+    image_id = make_image(owner, "Watched")
+    with session_scope() as db:
+        token_row, token = access_tokens.create(db, viewer=reader, name="socket")
+    subscriber = connect(token=token).acknowledged()
+    subscriber.subscribe(COMMENT_ADDED, {"id": image_id}, op="watch")
+    time.sleep(0.2)
+    with session_scope() as db:
+        access_tokens.revoke(db, viewer=reader, token_id=token_row.id)
+    # Proofs are asked again at once, not after the usual interval.
+    monkeypatch.setattr(context_module, "FRESH_SECONDS", 0.0)
+    monkeypatch.setattr(subscriptions_module, "RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(schema_module, "FRESH_SECONDS", 0.0)
+
+    subscriber.subscribe(ADD, {"id": image_id, "b": "after revoking"}, op="write")
+    answer = subscriber.receive()
+    assert answer["id"] == "write", answer
+    assert answer["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert subscriber.receive() == {"id": "write", "type": "complete"}
+
+    # The subscription opened before ends at its next event, instead of carrying on.
+    api.data(ADD, {"id": image_id, "b": "by the owner"}, token=api.token(owner))
+    assert subscriber.refusal() == "UNAUTHENTICATED"
+
+
+def test_a_failing_event_shows_no_internals_in_production(api, connect, monkeypatch):
+    owner, reader = people("owner", "reader")
+    image_id = make_image(owner, "Watched")
+    subscriber = connect(token=api.token(reader)).acknowledged()
+    subscriber.subscribe(COMMENT_ADDED, {"id": image_id})
+    time.sleep(0.2)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError('SELECT secret FROM "comment" at /srv/imageshare/comments.py')
+
+    production = replace(errors_module.get_settings(), env="production")
+    monkeypatch.setattr(errors_module, "get_settings", lambda: production)
+    monkeypatch.setattr(comments, "get_comment", broken)
+    api.data(ADD, {"id": image_id, "b": "hello"}, token=api.token(owner))
+    message = json.dumps(subscriber.receive())
+    assert "INTERNAL_SERVER_ERROR" in message
+    assert "Something went wrong on our side" in message
+    assert "SELECT" not in message and "/srv" not in message

@@ -7,6 +7,7 @@ from imageshare.images.service import ImageDetails
 def test_one_line_drops_controls_and_folds_whitespace():
     assert text.one_line("  Har\x00bour\x1b[31m \t at\n dawn ") == "Harbour[31m at dawn"
     assert text.one_line(None) == ""
+    assert text.one_line("half \ud800 a pair") == "half a pair"  # a lone surrogate
 
 
 def test_paragraphs_keep_line_breaks_and_drop_controls():

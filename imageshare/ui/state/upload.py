@@ -124,7 +124,7 @@ class UploadState(rx.State):
         def hand_over(received: ReceivedFile) -> asyncio.Task:
             """The file is in: check, store and process it while the next one streams."""
             received.finish()
-            title = str(titles.get(received.filename) or "").strip() or received.title
+            title = received.title_or_default(titles.get(received.filename))
             return asyncio.create_task(
                 _store_and_process(board, received, title, batch_details, viewer)
             )
