@@ -125,9 +125,8 @@ class Mutation:
     @strawberry.mutation(description="Its author or the image's owner deletes a comment. "
                          "Returns its ID.")  # fmt: skip
     async def delete_comment(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        ctx, comment_id = context(info), parse_comment_id(id)
-        if comment_id is None:
-            raise errors.ApiError("That comment has already been deleted.", errors.NOT_FOUND)
+        # An ID that is no number is no comment: the service says so (0 is never an id).
+        ctx, comment_id = context(info), parse_comment_id(id) or 0
         await ctx.run(
             lambda db: comments.delete_comment(db, viewer=ctx.viewer, comment_id=comment_id)
         )

@@ -191,7 +191,7 @@ class Image:
 
     @strawberry.field(description="Whether the viewer owns this image (may edit and delete it).")
     def viewer_is_owner(self, info: Info) -> bool:
-        return self.row.owner_id == context(info).viewer.user_id
+        return images.is_owner(context(info).viewer, self.row)
 
     @strawberry.field(description="Why processing failed; for the owner only.")
     def failure_reason(self, info: Info) -> str | None:

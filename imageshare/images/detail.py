@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from imageshare.auth.viewer import Viewer
 from imageshare.comments.models import Comment
+from imageshare.images import service as images
 from imageshare.images.kinds import RenditionName
 from imageshare.images.models import Image, ImageTag, Rendition, Tag
 from imageshare.images.service import get_visible
@@ -45,7 +46,7 @@ def get_detail(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> ImageDeta
         renditions=renditions_by_image(db, image_ids=[image_id]).get(image_id, {}),
         tags=tags_of(db, image_id=image_id),
         comment_count=comment_counts(db, image_ids=[image_id])[image_id],
-        viewer_is_owner=image.owner_id == viewer.user_id,
+        viewer_is_owner=images.is_owner(viewer, image),
     )
 
 

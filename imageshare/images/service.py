@@ -130,12 +130,18 @@ def image_id_of_rendition(key: str) -> uuid.UUID | None:
     return uuid.UUID(match["id"]) if match else None
 
 
+def is_owner(viewer: Viewer, image: Image) -> bool:
+    """Whether the viewer owns the image: may edit and delete it, sees its original,
+    its place and why processing failed."""
+    return viewer.user_id is not None and image.owner_id == viewer.user_id
+
+
 def can_view(viewer: Viewer, image: Image) -> bool:
     """By link or id: the owner always; others unless it is private. An image being
     deleted is gone for everyone."""
     if image.status == Status.DELETING:
         return False
-    return image.owner_id == viewer.user_id or image.visibility != Visibility.PRIVATE
+    return is_owner(viewer, image) or image.visibility != Visibility.PRIVATE
 
 
 def get_for_viewer(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image | None:
@@ -160,7 +166,7 @@ def get_own(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> Image:
     image = get_for_viewer(db, viewer=viewer, image_id=image_id)
     if image is None:
         raise NotFound("There is no such image.")
-    if image.owner_id != viewer.user_id:
+    if not is_owner(viewer, image):
         raise NotAllowed("Only its owner can change this image.")
     return image
 
