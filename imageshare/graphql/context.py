@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
+from imageshare.auth import sessions
 from imageshare.auth.bearer import viewer_for_authorization
-from imageshare.auth.sessions import COOKIE_NAME, viewer_for_token
 from imageshare.auth.tokens import TokenRefused
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import run_in_session
@@ -110,7 +110,7 @@ async def viewer_for_request(request: HTTPConnection, *, method: str) -> Viewer:
             return await viewer_for_authorization(authorization)
         except TokenRefused as refused:
             raise RequestRefused(401, errors.UNAUTHENTICATED, str(refused)) from None
-    if not request.cookies.get(COOKIE_NAME):
+    if not _session_token(request):
         return ANONYMOUS
     if method == "POST" and not comes_from_this_site(request):
         raise RequestRefused(
@@ -123,10 +123,15 @@ async def viewer_for_request(request: HTTPConnection, *, method: str) -> Viewer:
 
 
 async def viewer_from_cookie(request: HTTPConnection) -> Viewer:
-    token = request.cookies.get(COOKIE_NAME)
+    token = _session_token(request)
     if not token:
         return ANONYMOUS
-    return await run_in_session(lambda db: viewer_for_token(db, token=token))
+    return await run_in_session(lambda db: sessions.viewer_for_token(db, token=token))
+
+
+def _session_token(request: HTTPConnection) -> str | None:
+    # Read as the pages and short links read it (tolerant of other sites' cookies).
+    return sessions.token_from_cookie_header(request.headers.get("cookie"))
 
 
 def comes_from_this_site(request: HTTPConnection) -> bool:

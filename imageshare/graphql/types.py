@@ -13,7 +13,6 @@ import enum
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 import strawberry
 from strawberry.types import Info
@@ -27,14 +26,14 @@ from imageshare.images.kinds import RenditionName, Status
 from imageshare.images.kinds import Visibility as VisibilityKind
 from imageshare.images.listing import ImagePage
 from imageshare.images.models import Image as ImageRow
-from imageshare.settings import get_settings
 from imageshare.sharing import service as sharing
 from imageshare.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from imageshare.graphql.context import Context
 
-MAX_FIRST = 100
+# The largest page every list serves (the services' own ceiling).
+MAX_FIRST = min(listing.MAX_PAGE_SIZE, comments.MAX_PAGE_SIZE)
 
 Visibility = strawberry.enum(VisibilityKind, description="Who can see an image.")
 Rendition = strawberry.enum(
@@ -221,7 +220,7 @@ class Image:
         if chosen is None:
             return None
         # Signing may fetch credentials over the network: not on the event loop.
-        return _absolute(await asyncio.to_thread(media.media_url, self.row, chosen.key))
+        return media.absolute(await asyncio.to_thread(media.media_url, self.row, chosen.key))
 
     @strawberry.field(
         description="The file exactly as uploaded, saved under the image's title; "
@@ -230,18 +229,13 @@ class Image:
     async def original_url(self, info: Info) -> str | None:
         if not self.viewer_is_owner(info):
             return None
-        return _absolute(await asyncio.to_thread(media.original_download_url, self.row))
+        return media.absolute(await asyncio.to_thread(media.original_download_url, self.row))
 
     @strawberry.field(description="Oldest first.")
     async def comments(
         self, info: Info, first: int = comments.PAGE_SIZE, after: str | None = None
     ) -> CommentConnection:
         return await comment_page(context(info), self.row.id, first=first, after=after)
-
-
-def _absolute(url: str) -> str:
-    """Local storage answers with paths (/media/…); an API client needs the whole URL."""
-    return urljoin(get_settings().public_url + "/", url)
 
 
 @strawberry.type

@@ -10,6 +10,7 @@ a week or two for the others (images/cdn.py).
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urljoin
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -44,6 +45,12 @@ def media_url(
     if settings.cdn_base_url:
         return f"{settings.cdn_base_url}/{key}"
     return storage.url(key)
+
+
+def absolute(url: str, *, settings: Settings | None = None) -> str:
+    """A media URL whole, for readers outside the site's own pages (API clients, link
+    preview crawlers): local storage answers with paths (/media/…)."""
+    return urljoin((settings or get_settings()).public_url + "/", url)
 
 
 DOWNLOAD_EXTENSIONS = {

@@ -31,6 +31,8 @@ STATUS_CHANGED = "image_status_changed"  # on owner_topic: processing → ready 
 JOINED_GALLERY = "image_joined_gallery"  # on GALLERY_TOPIC: now listed for everyone
 
 MAX_TAGS = 10
+# Images one request may delete together (a profile page selects far fewer).
+MAX_BULK_DELETE = 100
 MAX_TAG_LENGTH = 50
 MAX_TITLE = 200
 MAX_LOCATION = 200
@@ -212,6 +214,10 @@ def begin_deletion(
     everyone. All or nothing: one image that is not theirs refuses the whole request.
     The objects and rows are then removed by images/removal.py."""
     ids = list(dict.fromkeys(image_ids))
+    if not 1 <= len(ids) <= MAX_BULK_DELETE:
+        raise InvalidInput(
+            f"Give between 1 and {MAX_BULK_DELETE} images to delete; {len(ids)} were given."
+        )
     for image_id in ids:
         image = get_own(db, viewer=viewer, image_id=image_id)
         image.status, image.updated_at = Status.DELETING, utcnow()

@@ -18,7 +18,7 @@ from imageshare.db import run_in_session
 from imageshare.errors import NotFound
 from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName, Visibility
-from imageshare.images.media import media_url
+from imageshare.images.media import absolute, media_url
 from imageshare.images.service import best_rendition
 from imageshare.server_html import page
 from imageshare.settings import get_settings
@@ -81,8 +81,7 @@ def preview(found: details.ImageDetail, image_path: str) -> Response:
     }
     large = best_rendition(found.renditions, RenditionName.LARGE)
     if large is not None:
-        url = media_url(image, large.key)
-        url = url if url.startswith(("http://", "https://")) else settings.public_url + url
+        url = absolute(media_url(image, large.key), settings=settings)
         tags |= {
             "og:image": url,
             "og:image:type": "image/webp",

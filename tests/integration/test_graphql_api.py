@@ -403,6 +403,10 @@ def test_deleting_many_is_all_or_nothing(api):
     assert api.error_code(delete_many, {"ids": [*mine, theirs]}, token=token) == "FORBIDDEN"
     assert all(api.data(IMAGE, {"id": i})["image"] for i in mine)
     assert api.error_code(delete_many, {"ids": []}, token=token) == "INVALID_INPUT"
+    too_many = [str(uuid.uuid4()) for _ in range(101)]
+    body = api.post(delete_many, {"ids": too_many}, token=token)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert "between 1 and 100" in body["errors"][0]["message"]
     assert api.data(delete_many, {"ids": mine}, token=token) == {"deleteImages": mine}
     assert not any(api.data(IMAGE, {"id": i})["image"] for i in mine)
 
