@@ -193,8 +193,8 @@ def tags_in_use(
     )
     prefix = Filters.clean(tag=prefix).tag
     if prefix:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Tag.name.like(escaped + "%", escape="\\"))
+        # Literally: `%` and `_` in a prefix are characters, as search.py treats words.
+        query = query.where(Tag.name.startswith(prefix, autoescape=True))
     return [TagCount(name, image_count) for name, image_count in db.exec(query).all()]
 
 

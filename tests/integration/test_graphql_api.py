@@ -157,6 +157,10 @@ def test_gallery_pages_filters_and_tags(api):
     assert titles({"tag": "nothing-has-this"}) == []
     tags = api.data('{ tags(prefix: "n", first: 2) { name imageCount } }')["tags"]
     assert tags == [{"name": "n0", "imageCount": 1}, {"name": "n1", "imageCount": 1}]
+    for wildcard in ("%", "_", "n%", "\\\\"):  # LIKE's wildcards match only themselves
+        assert api.data("query($p: String!) { tags(prefix: $p) { name } }", {"p": wildcard}) == {
+            "tags": []
+        }
     bad_cursor = api.error_code(GALLERY, {"n": 4, "after": "garbage"})
     assert bad_cursor == "INVALID_INPUT"
 
