@@ -2,14 +2,17 @@
 
 import base64
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from imageshare.images.kinds import RenditionName
 from imageshare.images.processing import (
     PLACEHOLDER_MAX_BYTES,
     RejectedImage,
+    _resize,
     inspect,
     render,
     rendition_sizes,
@@ -143,21 +146,144 @@ def test_refused_at_inspection_with_a_reason(tmp_path, name):
 
 
 def test_truncated_or_corrupt_pixels_are_refused_before_anything_is_stored(tmp_path):
-    # The headers are fine; the pixels are not. Inspection decodes enough to notice.
+    # The headers are fine; the rest is not. Inspection walks the structure to notice:
+    # PNG chunk CRCs, JPEG markers to the end (and a 1/8-scale decode of a sequential
+    # one), WebP RIFF sizes, GIF blocks, AVIF item locations.
     whole = samples.jpeg(800, 600)
+    progressive = samples.encoded(samples.photo(800, 600), "JPEG", progressive=True)
     png = samples.encoded(samples.photo(200, 200), "PNG")
     webp = samples.encoded(samples.photo(300, 200), "WEBP")
+    frames = [samples.photo(300, 200), samples.photo(300, 200).rotate(180)]
+    gif = samples.encoded(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    avif = samples.encoded(samples.photo(300, 200), "AVIF")
     for name, data in {
         "cut.jpg": whole[: len(whole) // 2],
+        "cut-progressive.jpg": progressive[:-100],
         "bad.png": png[:100] + bytes(200) + png[300:],
         "cut.png": png[: len(png) // 2],
         "cut.webp": webp[: len(webp) // 2],
+        "cut.gif": gif[: len(gif) * 3 // 4],
+        "cut.avif": avif[:-10],
+        "cut-bomb.webp": samples.webp_bomb()[:-8],
+        "cut-bomb.jpg": samples.progressive_jpeg_bomb()[:-2],
     }.items():
         with pytest.raises(RejectedImage, match="damaged|cannot be read"):
             inspect(write(tmp_path, name, data), max_pixels=MAX_PIXELS)
+
+
+def test_damage_only_a_decode_can_find_is_refused_by_render(tmp_path):
+    # Inspection does not decode WebP, GIF or AVIF pixels (a bomb would cost a GiB):
+    # damaged pixels in a sound structure are found by render, in the worker.
+    lossless = samples.encoded(samples.photo(640, 480), "WEBP", lossless=True)
+    gif = samples.encoded(samples.photo(640, 480), "GIF")
+    avif = samples.encoded(samples.photo(640, 480), "AVIF")
+    for name, data in {
+        "noise.webp": lossless[:2000] + bytes(500) + lossless[2500:],
+        "noise.gif": gif[:3000] + bytes(500) + gif[3500:],
+        "noise.avif": avif[: len(avif) // 2] + bytes(200) + avif[len(avif) // 2 + 200 :],
+    }.items():
+        path = write(tmp_path, name, data)
+        inspect(path, max_pixels=MAX_PIXELS)
+        with pytest.raises(RejectedImage, match="damaged"):
+            render(path)
+
+
+def test_inspection_reads_what_the_decode_will_hold_from_the_header(tmp_path):
+    frames = [samples.photo(300, 200), samples.photo(300, 200).rotate(180)]
+    cases = {
+        "bomb.webp": (samples.webp_bomb(), dict(lossless=True, mode="RGB", frames=1)),
+        "bomb.jpg": (
+            samples.progressive_jpeg_bomb(),
+            dict(progressive=True, sampling=((2, 2), (1, 1), (1, 1))),
+        ),
+        "bomb.gif": (samples.gif_bomb(), dict(mode="P", frames=2)),
+        "bomb.png": (samples.png_bomb(mode="P"), dict(mode="P", alpha=False)),
+        "anim.webp": (
+            samples.encoded(frames[0], "WEBP", save_all=True, append_images=frames[1:]),
+            dict(frames=2, lossless=False, mode="RGB"),  # opaque: libwebp drops alpha
+        ),
+        "turned.jpg": (
+            samples.jpeg(300, 200, exif=samples.camera_exif(orientation=6)),
+            dict(progressive=False, orientation=6),
+        ),
+        "turned.webp": (
+            samples.encoded(frames[0], "WEBP", exif=samples.camera_exif(orientation=8)),
+            dict(orientation=8),
+        ),
+        "clear.png": (
+            samples.encoded(Image.new("P", (40, 30)), "PNG", transparency=0),
+            dict(mode="P", alpha=True),
+        ),
+        "photo.avif": (samples.encoded(frames[0], "AVIF"), dict(chroma="4:2:0", bit_depth=8)),
+    }
+    for name, (data, expected) in cases.items():
+        info = inspect(write(tmp_path, name, data), max_pixels=MAX_PIXELS)
+        assert info.file_size == len(data)
+        assert {key: getattr(info, key) for key in expected} == expected, name
+
+
+def test_huge_sources_are_reduced_a_band_at_a_time_with_their_colours(tmp_path):
+    # 7745 pixels wide: reduced 3 times before the Lanczos resize, converted band by band.
+    result = render(write(tmp_path, "bomb.png", samples.png_bomb(mode="P")))
+    large = decoded(result.renditions[-1]).convert("RGB")
+    assert large.size == (2048, 2048)
+    # The palette maps grey level v to (v, 255 - v, 128); the gradient runs left to right.
+    left, right = large.getpixel((10, 1000)), large.getpixel((2037, 1000))
+    assert left[0] < 20 and left[1] > 235 and right[0] > 235 and right[1] < 20
+    assert abs(left[2] - 128) < 8
+
+
+def test_sixteen_bit_grey_keeps_its_grey_levels(tmp_path):
+    # A 16-bit grey PNG (samples 0 to 65535, a gradient) is scaled to 8 bits, not clipped
+    # to white as Pillow's convert() would.
+    png = samples.png_bomb(400, 300, mode="I;16")
+    thumb = decoded(render(write(tmp_path, "deep.png", png)).renditions[0]).convert("L")
+    assert thumb.getpixel((5, 150)) < 20 and 110 < thumb.getpixel((150, 150)) < 145
+
+
+def test_a_huge_image_is_recorded_at_its_own_size(tmp_path):
+    # Decoded at half size (JPEG draft) or reduced (others), recorded as it is.
+    big = render(write(tmp_path, "big.jpg", samples.jpeg(6000, 1500)))
+    assert (big.width, big.height) == (6000, 1500)
+    assert {r.name: (r.width, r.height) for r in big.renditions}[RenditionName.LARGE] == (2048, 512)
+    bomb = render(write(tmp_path, "bomb.gif", samples.gif_bomb(5000, 3000)))
+    assert (bomb.width, bomb.height) == (5000, 3000)
+    # A phone's portrait: stored sideways, recorded upright.
+    turned = samples.jpeg(6000, 4000, exif=samples.camera_exif(orientation=6))
+    upright = render(write(tmp_path, "turned.jpg", turned))
+    assert (upright.width, upright.height) == (4000, 6000)
 
 
 def test_render_refuses_what_cannot_be_decoded(tmp_path):
     whole = samples.jpeg(800, 600)
     with pytest.raises(RejectedImage, match="damaged"):
         render(write(tmp_path, "cut.jpg", whole[: len(whole) // 2]))
+
+
+def test_the_largest_resize_made_in_two_halves_is_the_same_picture():
+    # render() resizes the largest rendition's left and right halves on two threads.
+    photo = samples.photo(3000, 2000)
+    translucent = photo.copy()
+    translucent.putalpha(Image.linear_gradient("L").resize(photo.size))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for image in (photo, translucent):
+            halves = _resize(image, (2048, 1365), pool)
+            assert (halves.mode, halves.size) == (image.mode, (2048, 1365))
+            assert ImageChops.difference(halves, _resize(image, (2048, 1365))).getbbox() is None
+
+
+def test_render_does_the_work_itself_when_the_pool_it_is_given_is_busy(tmp_path):
+    path = write(tmp_path, "photo.jpg", samples.jpeg(3000, 2000))
+    release = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        blocker = pool.submit(release.wait, 60)  # its only thread is taken
+        try:
+            result = render(path, executor=pool)
+            assert not blocker.done(), "render waited for the pool instead"
+        finally:
+            release.set()
+    assert [(r.width, r.height) for r in result.renditions] == [
+        (300, 200),
+        (1024, 683),
+        (2048, 1365),
+    ]
