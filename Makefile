@@ -11,7 +11,7 @@ PORT ?= 3000
 export REFLEX_USE_NPM := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run dev test bench migrate schema infra-check install install-test install-infra install-bench clean
+.PHONY: run dev test bench worker migrate schema infra-check install install-test install-infra install-bench clean
 
 run: migrate ## Build and serve in production mode on PORT (default 3000).
 	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
@@ -28,10 +28,14 @@ test: install-test install-infra ## Install what the tests need, then lint and r
 
 bench: install-bench ## Run the benchmarks under bench/ and print their figures.
 	$(BIN)/python bench/renditions.py
+	$(BIN)/python bench/uploads.py
 	$(BIN)/python bench/gallery.py
 
 migrate: install
 	$(BIN)/alembic upgrade head
+
+worker: migrate ## A processing worker: takes image jobs from SQS (JOBS_BACKEND=sqs, SQS_QUEUE_URL).
+	$(BIN)/python -m imageshare.worker
 
 schema: install ## Write docs/schema.graphql from the code (a test fails when it is stale).
 	$(BIN)/python -m imageshare.graphql.schema > docs/schema.graphql

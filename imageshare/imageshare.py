@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from imageshare.images.pipeline import get_pipeline
+from imageshare.images.tier import get_tier
 from imageshare.routes import build_api
 from imageshare.ui.pages.home import home
 from imageshare.ui.pages.image import image_page
@@ -20,9 +20,12 @@ app = rx.App(api_transformer=build_api())
 
 
 @app.register_lifespan_task
-async def recover_stalled_images():
-    """Images left processing by a crash or restart are finished in the background."""
-    await get_pipeline().recover_forever()
+async def recover_interrupted_work():
+    """Where this process runs the processing jobs (JOBS_BACKEND=inline), it also finds
+    the work a crash or restart interrupted; with SQS the workers do (worker.py)."""
+    tier = get_tier()
+    if tier.jobs.runs_here:
+        await tier.recover_forever()
 
 
 # Every page asks who is signed in when it loads (the cookie decides, per tab).

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from imageshare import machine
 from imageshare.images.cdn import load_private_key
 
 # Known to everyone who reads this file, hence refused in production.
@@ -25,6 +26,9 @@ DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 MIN_SECRET_KEY_LENGTH = 32
 
 DEFAULT_DATA_DIR = Path("data")
+
+# Below this no ordinary photo could be processed at all.
+MIN_MEMORY_BUDGET = 64 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -54,6 +58,12 @@ class Settings:
     redis_url: str | None
     max_upload_bytes: int
     max_image_pixels: int
+    jobs_backend: Literal["inline", "sqs"]
+    sqs_queue_url: str | None
+    worker_concurrency: int
+    worker_memory_budget: int
+    job_lease_seconds: int
+    worker_shutdown_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -97,6 +107,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.optional_url("REDIS_URL", ("redis", "rediss")),
         max_upload_bytes=env.integer("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1),
         max_image_pixels=env.integer("MAX_IMAGE_PIXELS", 60_000_000, minimum=1),
+        jobs_backend=env.choice("JOBS_BACKEND", ("inline", "sqs"), "inline"),
+        sqs_queue_url=env.optional_http_url("SQS_QUEUE_URL"),
+        worker_concurrency=env.integer(
+            "WORKER_CONCURRENCY", machine.cores(), minimum=1, maximum=64
+        ),
+        worker_memory_budget=env.integer(
+            "WORKER_MEMORY_BUDGET", machine.default_memory_budget(), minimum=MIN_MEMORY_BUDGET
+        ),
+        # Long enough that a heartbeat every third of it never misses; short enough that
+        # a crashed worker's job is retried soon.
+        job_lease_seconds=env.integer("JOB_LEASE_SECONDS", 60, minimum=3, maximum=43_200),
+        # Within the orchestrator's stop timeout (ECS: stopTimeout, infra/terraform/worker.tf).
+        worker_shutdown_seconds=env.integer("WORKER_SHUTDOWN_SECONDS", 20, minimum=0),
     )
     _check_consistency(settings)
     if settings.is_production:
@@ -113,6 +136,8 @@ def get_settings() -> Settings:
 def _check_consistency(s: Settings) -> None:
     if s.storage_backend == "s3" and not s.s3_bucket:
         raise SettingsError("S3_BUCKET is required when STORAGE_BACKEND is s3.")
+    if s.jobs_backend == "sqs" and not s.sqs_queue_url:
+        raise SettingsError("SQS_QUEUE_URL is required when JOBS_BACKEND is sqs.")
     if s.auth0_domain and "/" in s.auth0_domain:
         raise SettingsError(
             "AUTH0_DOMAIN must be a host name such as example.eu.auth0.com, not a URL."

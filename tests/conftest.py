@@ -5,6 +5,7 @@ import pytest
 pytest_plugins = [
     "tests.harness.postgres",
     "tests.harness.seaweedfs",
+    "tests.harness.sqs",
     "tests.harness.app_server",
     "tests.harness.browser",
     "tests.harness.oidc",

@@ -12,7 +12,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from imageshare.comments import service as comments
-from imageshare.errors import InvalidInput, NotAllowed, ServiceError
+from imageshare.errors import NotAllowed, ServiceError
 from imageshare.graphql import errors
 from imageshare.graphql.types import (
     Comment,
@@ -23,18 +23,16 @@ from imageshare.graphql.types import (
     parse_comment_id,
     parse_image_id,
 )
-from imageshare.images import detail, removal
+from imageshare.images import detail, removal, uploads
 from imageshare.images import service as images
-from imageshare.images.pipeline import get_pipeline
+from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails
-from imageshare.images.uploads import ReceivedFile
+from imageshare.images.tier import get_tier
+from imageshare.images.uploads import UploadDetails
 from imageshare.settings import get_settings
 from imageshare.sharing import service as sharing
 
 logger = logging.getLogger(__name__)
-
-# Processing outlives the request; these references keep the tasks from being collected.
-_processing: set[asyncio.Task] = set()
 
 
 @strawberry.type
@@ -48,23 +46,20 @@ class Mutation:
         self, info: Info, file: Upload, input: UploadImageInput | None = None
     ) -> Image:
         ctx = context(info)
-        if ctx.viewer.is_anonymous:
-            raise errors.from_service(NotAllowed("Sign in to upload images."), ctx.viewer)
+        try:
+            uploads.check_may_upload(ctx.viewer)  # before a byte of the file is read
+        except NotAllowed as refusal:
+            raise errors.from_service(refusal, ctx.viewer) from None
         if not isinstance(file, UploadFile):
             raise errors.ApiError("`file` must be a file part of a multipart request.",
                                   errors.INVALID_INPUT)  # fmt: skip
         given = input or UploadImageInput()
+        details = UploadDetails(
+            title=given.title, description=given.description, location=given.location,
+            tags=given.tags, visibility=given.visibility,
+        )  # fmt: skip
         received = await _receive(file)
-        try:
-            details = ImageDetails.clean(
-                title=received.title_or_default(given.title), description=given.description,
-                location=given.location, tags=given.tags, visibility=given.visibility,
-            )  # fmt: skip
-        except InvalidInput as invalid:
-            received.discard()
-            raise errors.from_service(invalid, ctx.viewer) from None
-        pipeline = get_pipeline()
-        outcome = await pipeline.upload(received, details, ctx.viewer)
+        outcome = await asyncio.to_thread(get_tier().uploads.submit, received, details, ctx.viewer)
         if outcome.refused:
             raise errors.ApiError(outcome.message, errors.INVALID_INPUT)
         if outcome.duplicate_of:
@@ -72,9 +67,6 @@ class Mutation:
                 outcome.message, errors.DUPLICATE_UPLOAD, imageId=str(outcome.duplicate_of)
             )
         new_id = outcome.image_id
-        task = asyncio.create_task(pipeline.render(new_id))
-        _processing.add(task)
-        task.add_done_callback(_processing.discard)
         row = await ctx.run(lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=new_id))
         return Image(row=row)
 

@@ -31,6 +31,9 @@ class Image(SQLModel, table=True):
     visibility: Visibility = enum_column(Visibility, default=Visibility.PUBLIC)
     status: Status = enum_column(Status, default=Status.PROCESSING)
     failure_reason: str | None = Field(default=None, max_length=500)
+    # Times a worker took up this image's processing, crashes included: past
+    # pipeline.MAX_ATTEMPTS it is given up (failed), so a poison file cannot loop for ever.
+    processing_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     share_code: str = Field(
         default_factory=new_share_code, max_length=SHARE_CODE_LENGTH, unique=True
     )

@@ -1,72 +1,59 @@
-"""From received bytes to a ready image: checks, storage and processing, in order.
+"""Processing jobs: from a stored original to a ready image, one attempt at a time.
 
-The order of writes keeps the database and storage in step whatever fails:
+A job names only the image; the row is the source of truth, so a job delivered twice,
+late, or after the image was deleted is harmless. One attempt:
 
-1. the upload is checked (size while it arrives, then the header) — refused: nothing stored;
-2. the row is written (status processing), then the original object;
-   if storing the original fails, the row is removed again;
-3. processing writes the rendition objects, then marks the row ready in one transaction;
-   if anything fails, the renditions written so far are deleted and the row is marked
-   failed (it keeps its original, so row and objects still agree);
-4. a row left processing by a crash is found by `recover_stalled`: reprocessed when
-   its original is there, removed when it never got one.
+1. claims the row (images.claim_processing), counting an attempt; a job whose image is
+   ready, failed, gone or under way elsewhere does nothing;
+2. reads the original's header and reserves the memory its decoding will take from the
+   memory budget (budget.py), waiting while the budget is spent; an image larger than
+   the whole budget fails with a sentence instead of being attempted;
+3. decodes once and writes the rendition objects, then marks the row ready in one
+   transaction; the freed memory goes back to the system;
+4. while it works, a heartbeat shows the row alive (and extends the queue message's
+   lease), so nobody else claims it.
 
-All of it is blocking (Pillow, boto3, SQL) and runs in worker threads, never on the
-event loop that serves pages.
+Whatever fails is undone (the renditions written so far are deleted). A damaged image
+fails at once; any other error leaves the row for a retry. An image whose attempts are
+used up, crashes included (a worker killed mid-decode counts), is given up: failed with
+"could not be processed" and never claimed again, so a poison file cannot keep workers
+crash-looping. `sweep` finds rows whose worker vanished and hands them back to the queue.
+
+All of it is blocking (Pillow, boto3, SQL): it runs on the jobs' own threads, never on
+the event loop or the threads that serve requests.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 
-from imageshare.auth.viewer import Viewer
 from imageshare.db import session_scope
-from imageshare.images import processing, removal
+from imageshare.images import decode_memory, processing
 from imageshare.images import service as images
-from imageshare.images.kinds import Status
+from imageshare.images.budget import MemoryBudget, TooLarge
 from imageshare.images.processing import RejectedImage
-from imageshare.images.service import ImageDetails, rendition_key
-from imageshare.images.storage import Storage, get_storage
-from imageshare.images.uploads import ReceivedFile
-from imageshare.settings import get_settings
+from imageshare.images.service import Claim, rendition_key
+from imageshare.images.storage import Storage
+from imageshare.jobs import JobResult
 
 logger = logging.getLogger(__name__)
 
-# A row untouched for this long while processing belongs to a crashed worker.
-STALLED_AFTER = timedelta(minutes=2)
-RECOVERY_INTERVAL_SECONDS = 60
+# Attempts at one image, crashes included, before it is given up.
+MAX_ATTEMPTS = 3
+GAVE_UP = "The image could not be processed."
+OUR_ERROR = "Processing failed because of an error on our side."
 
-
-@dataclass(frozen=True)
-class UploadOutcome:
-    """What became of one uploaded file; `message` is for the person."""
-
-    filename: str
-    image_id: uuid.UUID | None = None
-    duplicate_of: uuid.UUID | None = None
-    refused: str | None = None
-
-    @property
-    def message(self) -> str:
-        if self.refused:
-            return f"{self.filename} was not uploaded: {self.refused}."
-        if self.duplicate_of:
-            return f"{self.filename} is already in your images; nothing new was stored."
-        return f"{self.filename} was uploaded and is being processed."
+Sessions = Callable[[], AbstractContextManager[Session]]
 
 
 class ImagePipeline:
@@ -75,108 +62,142 @@ class ImagePipeline:
         *,
         storage: Storage,
         max_pixels: int,
-        sessions: Callable[[], AbstractContextManager[Session]] = session_scope,
-        workers: int | None = None,
+        budget: MemoryBudget,
+        lease: timedelta = timedelta(seconds=60),
+        sessions: Sessions = session_scope,
     ):
         self.storage = storage
         self.max_pixels = max_pixels
+        self.budget = budget
+        self.lease = lease
+        # An attempt beats every third of a lease; one silent for two thirds is dead. A
+        # message whose worker died reappears a lease after its last beat: claimable.
+        self.stale_after = lease * 2 / 3
         self._sessions = sessions
-        # Images are processed side by side up to the core count; each one encodes its
-        # renditions on threads of its own (see processing.render).
-        self._pool = ThreadPoolExecutor(
-            max_workers=workers or os.cpu_count() or 2, thread_name_prefix="imageshare-render"
-        )
 
-    # -- the blocking steps --------------------------------------------------------
+    def process(
+        self, image_id: uuid.UUID, *, keep_alive: Callable[[], None] | None = None
+    ) -> JobResult:
+        """One attempt at the image's renditions. `keep_alive` is called with each
+        heartbeat (the queue extends the message's lease)."""
+        with self._sessions() as db:
+            claim = images.claim_processing(
+                db, image_id=image_id, stale_after=self.stale_after, max_attempts=MAX_ATTEMPTS
+            )
+        if claim is Claim.GIVE_UP:
+            return JobResult.FAILED if self.give_up(image_id) else JobResult.SKIPPED
+        if claim is not Claim.TAKEN:
+            return JobResult.SKIPPED
+        with _Heartbeat(self.lease / 3, lambda: self._beat(image_id, keep_alive)):
+            return self._attempt(image_id)
 
-    def ingest(
-        self, received: ReceivedFile, details: ImageDetails, viewer: Viewer
-    ) -> UploadOutcome:
-        """Check an uploaded file and store it as a new image in processing.
-
-        Always consumes `received`: its temporary file is gone afterwards.
-        """
-        try:
-            if received.refused:
-                return UploadOutcome(received.filename, refused=received.refused)
-            assert received.path is not None
-            inspection = processing.inspect(received.path, max_pixels=self.max_pixels)
-            with self._sessions() as db:
-                duplicate = images.find_duplicate(
-                    db, owner_id=viewer.user_id, sha256=received.sha256
-                )
-                if duplicate is not None:
-                    return UploadOutcome(received.filename, duplicate_of=duplicate.id)
-                image_id = uuid.uuid4()
-                images.create_processing(
-                    db, viewer=viewer, image_id=image_id, details=details, inspection=inspection,
-                    byte_size=received.size, sha256=received.sha256,
-                )  # fmt: skip
-            try:
-                with received.path.open("rb") as original:
-                    self.storage.put(
-                        images.original_key(image_id),
-                        original,
-                        content_type=inspection.content_type,
-                    )
-            except BaseException:
-                # No row without its original. Should this fail too, recovery removes it.
-                with self._sessions() as db:
-                    images.remove_row(db, image_id=image_id)
-                raise
-            return UploadOutcome(received.filename, image_id=image_id)
-        except RejectedImage as rejection:
-            return UploadOutcome(received.filename, refused=str(rejection))
-        finally:
-            received.discard()
-
-    def process(self, image_id: uuid.UUID) -> Status:
-        """Make the renditions of a stored original; the row ends ready or failed."""
+    def _attempt(self, image_id: uuid.UUID) -> JobResult:
         written: list[str] = []
         try:
-            with tempfile.TemporaryDirectory(prefix="imageshare-process-") as folder:
-                original = Path(folder) / "original"
-                with (
-                    self.storage.open(images.original_key(image_id)) as source,
-                    original.open("wb") as out,
-                ):
-                    shutil.copyfileobj(source, out, length=1024 * 1024)
-                result = processing.render(original)
+            result = self._render(image_id)
             for rendition in result.renditions:
                 key = rendition_key(image_id, rendition.name)
                 self.storage.put(key, rendition.data, content_type="image/webp")
                 written.append(key)
             with self._sessions() as db:
                 images.mark_ready(db, image_id=image_id, processed=result)
-            return Status.READY
+            return JobResult.READY
+        except TooLarge as too_large:
+            self._undo(written)
+            return self._fail(image_id, _too_large_sentence(too_large))
         except RejectedImage as rejection:
             self._undo(written)
-            self._fail(image_id, f"The image could not be processed: {rejection}.")
+            return self._fail(image_id, f"The image could not be processed: {rejection}.")
+        except images.ImageGone:
+            # Deleted while it was processed: nothing to record, only our objects to remove.
+            logger.info("image %s was deleted while it was processed", image_id)
+            self._undo(written)
+            return JobResult.SKIPPED
         except Exception:
             logger.exception("processing image %s failed", image_id)
             self._undo(written)
-            self._fail(image_id, "Processing failed because of an error on our side.")
-        return Status.FAILED
+            return self._after_error(image_id)
 
-    def recover_stalled(self, *, older_than: timedelta = STALLED_AFTER) -> list[uuid.UUID]:
-        """Finish what a crash interrupted; returns the images it reprocessed."""
+    def _render(self, image_id: uuid.UUID) -> processing.ProcessedImage:
+        with tempfile.TemporaryDirectory(prefix="imageshare-process-") as folder:
+            original = Path(folder) / "original"
+            with (
+                self.storage.open(images.original_key(image_id)) as source,
+                original.open("wb") as out,
+            ):
+                shutil.copyfileobj(source, out, length=1024 * 1024)
+            inspection = processing.inspect(original, max_pixels=self.max_pixels)
+            with self.budget.reserve(decode_memory.render_cost(inspection)):
+                try:
+                    return processing.render(original)
+                finally:
+                    # Before the next job reserves what this one gave back.
+                    decode_memory.return_freed_memory()
+
+    def _after_error(self, image_id: uuid.UUID) -> JobResult:
+        """An attempt failed for a reason that may pass (storage, database): retry,
+        unless this was the last attempt."""
+        try:
+            with self._sessions() as db:
+                if images.attempts_used_up(db, image_id=image_id, max_attempts=MAX_ATTEMPTS):
+                    images.mark_failed(db, image_id=image_id, reason=OUR_ERROR)
+                    return JobResult.FAILED
+                images.release_processing(
+                    db, image_id=image_id, stale_after=self.stale_after, attempt_spent=True
+                )
+        except Exception:
+            # The row stays processing; the sweep finds it once it has shown no life.
+            logger.exception("could not record the failed attempt at image %s", image_id)
+        return JobResult.RETRY
+
+    def release(self, image_id: uuid.UUID) -> None:
+        """Stop working on the image without spending an attempt (a worker stopping)."""
         with self._sessions() as db:
-            candidates = images.stalled(db, older_than=older_than)
-        recovered = []
+            images.release_processing(
+                db, image_id=image_id, stale_after=self.stale_after, attempt_spent=False
+            )
+
+    def give_up(self, image_id: uuid.UUID) -> bool:
+        """Fail an image whose attempts are used up; its renditions go."""
+        with self._sessions() as db:
+            gave_up = images.give_up_processing(
+                db, image_id=image_id, stale_after=self.stale_after, max_attempts=MAX_ATTEMPTS,
+                reason=GAVE_UP,
+            )  # fmt: skip
+        if gave_up:
+            logger.warning("gave up image %s after %s attempts", image_id, MAX_ATTEMPTS)
+            self._undo(list(self.storage.keys(f"renditions/{image_id}/")))
+        return gave_up
+
+    def sweep(self) -> list[uuid.UUID]:
+        """Rows left processing without a sign of life for two leases: their job was
+        lost (a crash, a failed enqueue). Returns those to enqueue again; gives up the
+        ones out of attempts and removes the ones whose original never arrived."""
+        with self._sessions() as db:
+            candidates = images.stalled(db, older_than=2 * self.lease)
+        again = []
         for image_id in candidates:
             with self._sessions() as db:
-                if not images.claim_stalled(db, image_id=image_id, older_than=older_than):
-                    continue  # another instance has it
-            if self.storage.exists(images.original_key(image_id)):
-                logger.info("reprocessing image %s left processing", image_id)
-                self.process(image_id)
-                recovered.append(image_id)
+                used_up = images.attempts_used_up(db, image_id=image_id, max_attempts=MAX_ATTEMPTS)
+            if used_up:
+                self.give_up(image_id)
+            elif self.storage.exists(images.original_key(image_id)):
+                again.append(image_id)
             else:
-                logger.info("removing image %s: its upload never completed", image_id)
-                self._undo(list(self.storage.keys(f"renditions/{image_id}/")))
                 with self._sessions() as db:
-                    images.remove_row(db, image_id=image_id)
-        return recovered
+                    abandoned = images.remove_abandoned(
+                        db, image_id=image_id, older_than=2 * self.lease
+                    )
+                if abandoned:
+                    logger.info("removed image %s: its upload never completed", image_id)
+                    self._undo(list(self.storage.keys(f"renditions/{image_id}/")))
+        return again
+
+    def _beat(self, image_id: uuid.UUID, keep_alive: Callable[[], None] | None) -> None:
+        with self._sessions() as db:
+            images.keep_processing(db, image_id=image_id)
+        if keep_alive is not None:
+            keep_alive()
 
     def _undo(self, keys: list[str]) -> None:
         for key in keys:
@@ -185,39 +206,52 @@ class ImagePipeline:
             except Exception:
                 logger.exception("could not delete %s while cleaning up", key)
 
-    def _fail(self, image_id: uuid.UUID, reason: str) -> None:
+    def _fail(self, image_id: uuid.UUID, reason: str) -> JobResult:
         try:
             with self._sessions() as db:
                 images.mark_failed(db, image_id=image_id, reason=reason)
         except Exception:
-            # The row stays processing with its original: recovery tries again later.
+            # The row stays processing with its original: the sweep tries again later.
             logger.exception("could not mark image %s failed", image_id)
+            return JobResult.RETRY
+        return JobResult.FAILED
 
-    # -- the same, from async code -----------------------------------------------------
 
-    async def upload(
-        self, received: ReceivedFile, details: ImageDetails, viewer: Viewer
-    ) -> UploadOutcome:
-        return await asyncio.to_thread(self.ingest, received, details, viewer)
+def _too_large_sentence(error: TooLarge) -> str:
+    return (
+        f"The image is too large to process: decoding it takes about "
+        f"{_mib(error.needed)} of memory, more than the {_mib(error.budget)} allowed."
+    )
 
-    async def render(self, image_id: uuid.UUID) -> Status:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.process, image_id)
 
-    def recover(self) -> None:
-        """Finish whatever a crash interrupted: processing, then deletions."""
-        self.recover_stalled()
-        removal.finish_pending(storage=self.storage, sessions=self._sessions)
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:,.0f} MiB"
 
-    async def recover_forever(self) -> None:
-        """Lifespan task: look for interrupted work now and every minute."""
-        while True:
+
+class _Heartbeat:
+    """Calls `beat` every `interval` in a thread of its own while the block runs.
+
+    A beat that fails is logged and the work goes on: the next beat may succeed, and an
+    attempt that misses every beat for a lease is retried elsewhere, which is harmless.
+    """
+
+    def __init__(self, interval: timedelta, beat: Callable[[], None]):
+        self._interval = max(0.5, interval.total_seconds())
+        self._beat = beat
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="imageshare-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
             try:
-                await asyncio.get_running_loop().run_in_executor(self._pool, self.recover)
+                self._beat()
             except Exception:
-                logger.exception("recovering interrupted work failed")
-            await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
-
-
-@functools.cache
-def get_pipeline() -> ImagePipeline:
-    return ImagePipeline(storage=get_storage(), max_pixels=get_settings().max_image_pixels)
+                logger.warning("heartbeat failed", exc_info=True)

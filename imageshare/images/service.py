@@ -7,12 +7,14 @@ Storage and pixels are handled by pipeline.py, which calls these.
 
 from __future__ import annotations
 
+import enum
 import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -37,6 +39,10 @@ MAX_TAG_LENGTH = 50
 MAX_TITLE = 200
 MAX_LOCATION = 200
 MAX_DESCRIPTION = 5000
+
+
+class ImageGone(LookupError):
+    """The image was deleted while it was being processed."""
 
 
 @dataclass(frozen=True)
@@ -302,7 +308,7 @@ def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -
     image = db.get(Image, image_id, with_for_update=True)
     if image is None or image.status == Status.DELETING:
         # Deleted while it was processed: the caller removes the renditions it wrote.
-        raise LookupError(f"image {image_id} is gone")
+        raise ImageGone(f"image {image_id} is gone")
     db.exec(delete(Rendition).where(Rendition.image_id == image_id))
     for rendition in processed.renditions:
         db.add(
@@ -347,26 +353,128 @@ def mark_failed(db: Session, *, image_id: uuid.UUID, reason: str) -> None:
     _announce_status(db, image)
 
 
-def stalled(db: Session, *, older_than: timedelta) -> list[uuid.UUID]:
-    """Images left processing (by a crash or a restart) and not touched for a while."""
+# -- processing jobs: the row is the source of truth, messages only carry its id ------
+
+
+class Claim(enum.Enum):
+    TAKEN = "taken"  # this attempt is ours: process it
+    BUSY = "busy"  # another attempt is under way and alive
+    GIVE_UP = "give up"  # attempts used up and the last one is dead: fail it
+    NOTHING = "nothing"  # gone, ready, failed or being deleted: nothing to do
+
+
+def claim_processing(
+    db: Session, *, image_id: uuid.UUID, stale_after: timedelta, max_attempts: int
+) -> Claim:
+    """Take up the image's processing, counting an attempt.
+
+    One UPDATE decides, so two workers handed the same job (a duplicate delivery, a
+    recovery round) never process it at once: a first attempt is taken at once; a
+    retry only when the previous attempt has shown no life for `stale_after`.
+    """
+    now = utcnow()
+    taken = db.exec(
+        update(Image)
+        .where(
+            Image.id == image_id,
+            Image.status == Status.PROCESSING,
+            Image.processing_attempts < max_attempts,
+            (Image.processing_attempts == 0) | (Image.updated_at <= now - stale_after),
+        )
+        .values(processing_attempts=Image.processing_attempts + 1, updated_at=now)
+    )
+    if taken.rowcount == 1:
+        return Claim.TAKEN
+    row = db.exec(
+        select(Image.status, Image.processing_attempts, Image.updated_at).where(
+            Image.id == image_id
+        )
+    ).first()
+    if row is None or row[0] != Status.PROCESSING:
+        return Claim.NOTHING
+    if row[1] >= max_attempts and row[2] <= now - stale_after:
+        return Claim.GIVE_UP
+    return Claim.BUSY
+
+
+def keep_processing(db: Session, *, image_id: uuid.UUID) -> None:
+    """The attempt under way is alive (a heartbeat): nobody else may claim it."""
+    db.exec(
+        update(Image)
+        .where(Image.id == image_id, Image.status == Status.PROCESSING)
+        .values(updated_at=utcnow())
+    )
+
+
+def release_processing(
+    db: Session, *, image_id: uuid.UUID, stale_after: timedelta, attempt_spent: bool
+) -> None:
+    """The attempt under way stops: the image may be claimed again at once (its job
+    comes back through the queue; the sweep still counts it as alive).
+
+    A worker that stops for a deploy gives its attempt back (attempt_spent=False); one
+    whose attempt failed keeps it counted, so a poison file still runs out of attempts.
+    """
+    values: dict = {"updated_at": utcnow() - stale_after - timedelta(seconds=1)}
+    if not attempt_spent:
+        values["processing_attempts"] = sa.case(
+            (Image.processing_attempts > 0, Image.processing_attempts - 1), else_=0
+        )
+    db.exec(
+        update(Image)
+        .where(Image.id == image_id, Image.status == Status.PROCESSING)
+        .values(**values)
+    )
+
+
+def stalled(db: Session, *, older_than: timedelta, limit: int = 100) -> list[uuid.UUID]:
+    """Images left processing without a sign of life for a while (a crash, a lost job)."""
     cutoff = utcnow() - older_than
     return list(
         db.exec(
-            select(Image.id).where(Image.status == Status.PROCESSING, Image.updated_at <= cutoff)
+            select(Image.id)
+            .where(Image.status == Status.PROCESSING, Image.updated_at <= cutoff)
+            .order_by(Image.updated_at)
+            .limit(limit)
         ).all()
     )
 
 
-def claim_stalled(db: Session, *, image_id: uuid.UUID, older_than: timedelta) -> bool:
-    """Take a stalled image for reprocessing; False when another worker took it first.
+def attempts_used_up(db: Session, *, image_id: uuid.UUID, max_attempts: int) -> bool:
+    attempts = db.exec(select(Image.processing_attempts).where(Image.id == image_id)).first()
+    return attempts is not None and attempts >= max_attempts
 
-    One UPDATE decides, so two app instances never process the same image at once.
-    """
-    cutoff = utcnow() - older_than
+
+def give_up_processing(
+    db: Session, *, image_id: uuid.UUID, stale_after: timedelta, max_attempts: int, reason: str
+) -> bool:
+    """Fail an image whose attempts are used up and whose last attempt is dead; its
+    rendition rows go (the caller deletes their objects). False when it was not that."""
+    now = utcnow()
+    image = db.get(Image, image_id, with_for_update=True)
+    if (
+        image is None
+        or image.status != Status.PROCESSING
+        or image.processing_attempts < max_attempts
+        or image.updated_at > now - stale_after
+    ):
+        return False
+    db.exec(delete(Rendition).where(Rendition.image_id == image_id))
+    image.status, image.failure_reason, image.updated_at = Status.FAILED, reason[:500], now
+    db.add(image)
+    _announce_status(db, image)
+    return True
+
+
+def remove_abandoned(db: Session, *, image_id: uuid.UUID, older_than: timedelta) -> bool:
+    """Delete a row still processing and untouched for a while (its upload never
+    completed); False when it has moved on meanwhile."""
     result = db.exec(
-        update(Image)
-        .where(Image.id == image_id, Image.status == Status.PROCESSING, Image.updated_at <= cutoff)
-        .values(updated_at=utcnow())
+        delete(Image).where(
+            Image.id == image_id,
+            Image.status == Status.PROCESSING,
+            Image.updated_at <= utcnow() - older_than,
+        )
     )
     return result.rowcount == 1
 

@@ -1,78 +1,154 @@
-"""Receiving uploaded bytes: into a temporary file, counted and hashed as they arrive.
+"""The upload workflow, one for the upload page and the API: check, store, enqueue.
 
-Nothing here trusts the client: the size limit is enforced while the bytes come in
-(an oversized file is never held whole, in memory or on disk), and the name is only
-used for the default title and for messages.
+`submit` takes a received file (received.py) and what the uploader said, and leaves
+either nothing (refused, or already uploaded) or a row in processing with its original
+stored and a processing job enqueued. The order of writes keeps the database and
+storage in step whatever fails:
+
+1. the file is checked: the size while it arrived; then whether this person already
+   uploaded these bytes (before anything is decoded); then the header and the file's
+   structure, without decoding its pixels — decoding is the workers' job, under their
+   memory budget (pipeline.py). Refused: nothing is stored;
+2. the row is written (status processing), then the original object; if storing the
+   original fails, the row is removed again;
+3. the job is enqueued. Should that fail, the row waits for the recovery sweep, which
+   enqueues it again: the upload itself has succeeded.
+
+Blocking (SQL, storage, the queue): async callers run it in a worker thread.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, BinaryIO
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from imageshare.auth.viewer import Viewer
+from imageshare.db import session_scope
+from imageshare.errors import InvalidInput, NotAllowed
+from imageshare.images import processing
+from imageshare.images import service as images
+from imageshare.images.kinds import Visibility
+from imageshare.images.pipeline import Sessions
+from imageshare.images.processing import RejectedImage
+from imageshare.images.received import ReceivedFile
+from imageshare.images.service import ImageDetails
+from imageshare.images.storage import Storage
+from imageshare.jobs import Jobs
+
+logger = logging.getLogger(__name__)
 
 
-@dataclass
-class ReceivedFile:
-    """One uploaded file on its way in. `path` is None once it was refused."""
+@dataclass(frozen=True)
+class UploadDetails:
+    """What the uploader typed. A blank title becomes the file's name."""
+
+    title: str | None = None
+    description: str = ""
+    location: str = ""
+    tags: str | Iterable[str] = ()
+    visibility: str = Visibility.PUBLIC
+
+    def cleaned(self, received: ReceivedFile) -> ImageDetails:
+        """Checked details (InvalidInput otherwise) under the file's own title."""
+        return ImageDetails.clean(
+            title=received.title_or_default(self.title), description=self.description,
+            location=self.location, tags=self.tags, visibility=self.visibility,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one uploaded file; `message` is for the person."""
 
     filename: str
-    limit: int
-    path: Path | None = None
-    size: int = 0
+    image_id: uuid.UUID | None = None
+    duplicate_of: uuid.UUID | None = None
     refused: str | None = None
-    _hash: Any = field(default_factory=hashlib.sha256, repr=False)
-    _handle: BinaryIO | None = field(default=None, repr=False)
 
     @property
-    def sha256(self) -> str:
-        return self._hash.hexdigest()
-
-    def title_or_default(self, given: str | None) -> str:
-        """The title the uploader gave, or (when blank) the file's name."""
-        return str(given or "").strip() or self.title
-
-    @property
-    def title(self) -> str:
-        """The file name without folders or extension: the default title."""
-        name = PureWindowsPath(PurePosixPath(self.filename).name).name
-        stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
-        return stem.strip()[:200] or "Untitled"
-
-    def write(self, data: bytes) -> None:
+    def message(self) -> str:
         if self.refused:
-            return  # keep reading the request, store nothing
-        if self.size + len(data) > self.limit:
-            self.refuse(f"it is larger than the {self.limit / 1_000_000:g} MB allowed")
-            return
-        if self._handle is None:
-            fd, name = tempfile.mkstemp(prefix="imageshare-upload-")
-            self.path = Path(name)
-            self._handle = os.fdopen(fd, "wb")
-        self._handle.write(data)
-        self._hash.update(data)
-        self.size += len(data)
+            return f"{self.filename} was not uploaded: {self.refused}."
+        if self.duplicate_of:
+            return f"{self.filename} is already in your images; nothing new was stored."
+        return f"{self.filename} was uploaded and is being processed."
 
-    def finish(self) -> None:
-        """All bytes are in: close the file (an empty upload is refused)."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        if not self.refused and self.size == 0:
-            self.refuse("the file is empty")
 
-    def refuse(self, reason: str) -> None:
-        self.refused = reason
-        self.discard()
+def check_may_upload(viewer: Viewer) -> None:
+    """Who may upload: anyone signed in. Adapters ask before reading any bytes."""
+    if viewer.is_anonymous:
+        raise NotAllowed("Sign in to upload images.")
 
-    def discard(self) -> None:
-        """Remove the temporary file; safe to call more than once."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-            self.path = None
+
+class Uploads:
+    def __init__(
+        self, *, storage: Storage, max_pixels: int, jobs: Jobs, sessions: Sessions = session_scope
+    ):
+        self.storage = storage
+        self.max_pixels = max_pixels
+        self.jobs = jobs
+        self._sessions = sessions
+
+    def submit(self, received: ReceivedFile, given: UploadDetails, viewer: Viewer) -> UploadOutcome:
+        """Store the file as a new image in processing and enqueue its processing.
+
+        Always consumes `received`: its temporary file is gone afterwards. Raises
+        NotAllowed for an anonymous viewer; other refusals are in the outcome.
+        """
+        try:
+            check_may_upload(viewer)
+            outcome = self._store(received, given, viewer)
+        finally:
+            received.discard()
+        if outcome.image_id is not None:
+            self._enqueue(outcome.image_id)
+        return outcome
+
+    def _store(self, received: ReceivedFile, given: UploadDetails, viewer: Viewer) -> UploadOutcome:
+        name = received.filename
+        if received.refused:
+            return UploadOutcome(name, refused=received.refused)
+        try:
+            details = given.cleaned(received)
+        except InvalidInput as invalid:
+            return UploadOutcome(name, refused=_clause(str(invalid)))
+        with self._sessions() as db:
+            duplicate = images.find_duplicate(db, owner_id=viewer.user_id, sha256=received.sha256)
+        if duplicate is not None:
+            return UploadOutcome(name, duplicate_of=duplicate.id)
+        assert received.path is not None
+        try:
+            inspection = processing.inspect(received.path, max_pixels=self.max_pixels)
+        except RejectedImage as rejection:
+            return UploadOutcome(name, refused=str(rejection))
+        image_id = uuid.uuid4()
+        with self._sessions() as db:
+            images.create_processing(
+                db, viewer=viewer, image_id=image_id, details=details, inspection=inspection,
+                byte_size=received.size, sha256=received.sha256,
+            )  # fmt: skip
+        try:
+            with received.path.open("rb") as original:
+                self.storage.put(
+                    images.original_key(image_id), original, content_type=inspection.content_type
+                )
+        except BaseException:
+            # No row without its original. Should this fail too, the sweep removes it.
+            with self._sessions() as db:
+                images.remove_row(db, image_id=image_id)
+            raise
+        return UploadOutcome(name, image_id=image_id)
+
+    def _enqueue(self, image_id: uuid.UUID) -> None:
+        try:
+            self.jobs.enqueue(image_id)
+        except Exception:
+            logger.exception("could not enqueue image %s; the recovery sweep will", image_id)
+
+
+def _clause(sentence: str) -> str:
+    """ "The title is too long." → "the title is too long", to follow "was not uploaded: "."""
+    sentence = sentence.rstrip(".")
+    return sentence[:1].lower() + sentence[1:]

@@ -12,6 +12,7 @@ Needs root and `scripts/ensure-container-tools` (podman, runc, mmdebstrap).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,6 +29,15 @@ import httpx
 import pytest
 from websockets.sync.client import connect as websocket_connect
 
+from imageshare.db import create_db_engine, session_scope
+from imageshare.images.kinds import Status
+from imageshare.images.models import Image
+from imageshare.images.received import ReceivedFile
+from imageshare.images.storage import build_storage
+from imageshare.images.tier import build_tier
+from imageshare.images.uploads import UploadDetails
+from imageshare.settings import load_settings
+from tests import samples
 from tests.harness.components import (
     ARTIFACTS,
     REPO_ROOT,
@@ -38,6 +48,8 @@ from tests.harness.components import (
     tail,
     wait_until,
 )
+from tests.harness.rows import person
+from tests.harness.sqs import CREDENTIALS, create_queue
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(1200)]
 
@@ -391,3 +403,64 @@ def test_sigterm_stops_it_promptly(podman, server):
     assert took < STOP_WITHIN, f"stopped after {took:.1f}s:\n{tail(server.log)}"
     # 137 would be podman's SIGKILL after the grace time.
     assert server.process.returncode in (0, 143), tail(server.log)
+
+
+def test_the_worker_command_takes_a_job_and_stops_on_sigterm(
+    podman, image, data_dir, migrated, sqs_server
+):
+    """`docker run IMAGE worker`: the processing tier from the same image. An upload
+    submitted on the host (the web tier's side: row, original, SQS message) into the
+    container's SQLite and media folder becomes ready through the container."""
+    queue = create_queue(sqs_server, lease_seconds=10)
+    settings = {
+        "DATABASE_URL": f"sqlite:///{data_dir}/imageshare.db",
+        "STORAGE_BACKEND": "local",
+        "MEDIA_ROOT": str(data_dir / "media"),
+        **queue.env(),
+        **CREDENTIALS,
+    }
+    tier = build_tier(load_settings(settings), storage=build_storage(load_settings(settings)),
+                      sessions=functools.partial(session_scope, create_db_engine(
+                          settings["DATABASE_URL"])))  # fmt: skip
+    with tier.sessions() as db:
+        owner = person(db, "container-worker")
+    received = ReceivedFile(filename="harbour.jpg", limit=10**8)
+    received.write(samples.jpeg(1600, 1200))
+    received.finish()
+    image_id = tier.uploads.submit(received, UploadDetails(), owner).image_id
+    tier.jobs.close()
+    for path in [data_dir, *data_dir.rglob("*")]:  # written as root here; the app is 10001
+        os.chown(path, APP_UID, APP_UID)
+
+    container = {**settings, "DATABASE_URL": "sqlite:////app/data/imageshare.db",
+                 "MEDIA_ROOT": "/app/data/media", "JOB_LEASE_SECONDS": "10"}  # fmt: skip
+    environment = [arg for name, value in container.items() for arg in ("--env", f"{name}={value}")]
+    name = f"imageshare-worker-{free_port()}"
+    log = ARTIFACTS / "container-worker.log"
+    process = start_process(
+        podman.command("run", "--rm", "--name", name, "--network", "host", *ulimits(),
+                       "--volume", f"{data_dir}:/app/data", *environment, image, "worker"),
+        env=dict(os.environ), log=log,
+    )  # fmt: skip
+    try:
+        renditions = data_dir / "media" / "renditions" / str(image_id)
+        wait_until(
+            lambda: (renditions / "large.webp").is_file() and ready(tier, image_id),
+            timeout=START_TIMEOUT, process=process, what="the worker container's job", log=log,
+        )  # fmt: skip
+        assert f"image {image_id}: ready" in log.read_text(errors="replace")
+        assert queue.depth() == 0
+        started = time.monotonic()
+        podman.run("stop", "--time", str(STOP_WITHIN), name, timeout=STOP_WITHIN + 30)
+        process.wait(timeout=30)
+        assert time.monotonic() - started < STOP_WITHIN, tail(log)
+        assert process.returncode in (0, 143), tail(log)
+    finally:
+        podman.run("rm", "--force", "--time", "0", name, check=False)
+        if process.poll() is None:
+            process.kill()
+
+
+def ready(tier, image_id) -> bool:
+    with tier.sessions() as db:
+        return db.get(Image, image_id).status == Status.READY

@@ -1,13 +1,21 @@
 """Uploading through the page, in Chromium, against the app on Postgres and SeaweedFS."""
 
 import io
+import json
 import re
+import threading
+import time
+from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 from PIL import Image
 from playwright.sync_api import expect
+from websockets.sync.client import connect
 
+from imageshare.auth import access_tokens
 from tests import samples
+from tests.e2e.test_browse_and_share import unique
 from tests.e2e.test_development_sign_in import sign_in_as
 from tests.harness.app_server import APP_BUCKET
 from tests.harness.browser import screenshot
@@ -154,3 +162,140 @@ def test_the_upload_form_fits_a_phone(app_server, phone_page, tmp_path):
     title = phone_page.get_by_label("Title for b.jpg").bounding_box()
     assert title["width"] >= 150, "the title field must stay usable on a phone"
     screenshot(phone_page, "upload-phone")
+
+
+class StatusWatcher:
+    """An `imageStatusChanged` subscriber of one person (graphql-transport-ws), read in
+    a thread: the events their uploads cause, as (title, status)."""
+
+    QUERY = "subscription { imageStatusChanged { title status } }"
+
+    def __init__(self, socket, token: str):
+        self.socket = socket
+        socket.send(json.dumps({"type": "connection_init",
+                                "payload": {"Authorization": f"Bearer {token}"}}))  # fmt: skip
+        assert json.loads(socket.recv(timeout=10))["type"] == "connection_ack"
+        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": self.QUERY}}))
+        self.events: list[tuple[str, str]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for raw in self.socket:
+            message = json.loads(raw)
+            if message["type"] == "ping":
+                self.socket.send(json.dumps({"type": "pong"}))
+            elif message["type"] == "next":
+                changed = message["payload"]["data"]["imageStatusChanged"]
+                self.events.append((changed["title"], changed["status"]))
+
+
+def upload_through_the_api(server, token: str, path: Path, details: dict) -> dict:
+    query = ("mutation($f: Upload!, $i: UploadImageInput) "
+             "{ uploadImage(file: $f, input: $i) { id status } }")  # fmt: skip
+    response = httpx.post(
+        server.url + "/graphql",
+        data={"operations": json.dumps({"query": query, "variables": {"f": None, "i": details}}),
+              "map": json.dumps({"0": ["variables.f"]})},
+        files={"0": (path.name, path.read_bytes(), "application/octet-stream")},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )  # fmt: skip
+    return response.json()
+
+
+def what_was_made(postgres_url, s3_server, username: str) -> dict[str, dict]:
+    """Per title: the row (without ids and times), its tags, renditions and objects."""
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT i.id, i.title, i.status, i.failure_reason, i.processing_attempts, "
+                "i.content_type, i.byte_size, i.sha256, i.width, i.height, i.visibility, "
+                "i.location, i.description, i.camera_make, i.camera_model, i.iso, "
+                "i.exposure_time, i.has_location, i.gps_latitude, i.placeholder <> '' AS preview, "
+                "(SELECT string_agg(t.name, ',' ORDER BY t.name) FROM image_tag it "
+                " JOIN tag t ON t.id = it.tag_id WHERE it.image_id = i.id) AS tags, "
+                "(SELECT string_agg(r.name || ' ' || r.width || 'x' || r.height, ',' "
+                " ORDER BY r.width) FROM rendition r WHERE r.image_id = i.id) AS renditions "
+                'FROM image i JOIN "user" u ON u.id = i.owner_id WHERE u.username = :name'
+            ),
+            {"name": username},
+        ).mappings().all()  # fmt: skip
+    engine.dispose()
+    bucket = s3_server.client().list_objects_v2(Bucket=APP_BUCKET).get("Contents", [])
+    made = {}
+    for row in rows:
+        image_id = str(row["id"])
+        objects = sorted(o["Key"].replace(image_id, "ID") for o in bucket if image_id in o["Key"])
+        made[row["title"]] = {**{k: v for k, v in row.items() if k != "id"}, "objects": objects}
+    return made
+
+
+def test_the_upload_page_and_the_api_make_the_same_images_and_events(
+    app_server, page, seeder, postgres_url, s3_server, tmp_path
+):
+    """One workflow behind both: the same files and details give the same rows, objects
+    and status events, whether they come through the page or through `uploadImage`."""
+    camera = tmp_path / "camera.jpg"
+    camera.write_bytes(samples.jpeg(2400, 1600, exif=samples.camera_exif()))
+    clear = tmp_path / "clear.png"
+    glass = Image.new("RGBA", (640, 480), (0, 0, 0, 0))
+    glass.paste((30, 120, 200, 160), (80, 60, 560, 420))
+    clear.write_bytes(samples.encoded(glass, "PNG"))
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("not a picture\n" * 40)
+    files = [camera, clear, notes]
+    details = {"tags": ["sea", "boats"], "location": "Honfleur", "visibility": "UNLISTED"}
+
+    by_page, by_api = unique("bypage"), unique("byapi")
+    tokens = {}
+    for name in (by_page, by_api):
+        person = seeder.person(name)
+        with seeder.sessions() as db:
+            tokens[name] = access_tokens.create(db, viewer=person, name="watch")[1]
+    url = app_server.url.replace("http://", "ws://") + "/graphql"
+    with (
+        connect(url, subprotocols=["graphql-transport-ws"]) as page_socket,
+        connect(url, subprotocols=["graphql-transport-ws"]) as api_socket,
+    ):
+        watchers = {by_page: StatusWatcher(page_socket, tokens[by_page]),
+                    by_api: StatusWatcher(api_socket, tokens[by_api])}  # fmt: skip
+        time.sleep(0.5)  # the subscriptions are in place before anything is uploaded
+
+        page.goto(app_server.url + "/upload")
+        sign_in_as(page, by_page)
+        expect(page.get_by_role("heading", name="Upload images")).to_be_visible()
+        page.locator("input[type=file]").set_input_files([str(f) for f in files])
+        page.get_by_label("Tags").fill("Sea, Boats")
+        page.get_by_label("Location").fill("Honfleur")
+        page.get_by_role("radio", name="Unlisted").click()
+        page.get_by_role("button", name="Upload").click()
+        rows = page.locator(".upload-row")
+        for name in ("camera.jpg", "clear.png"):
+            expect(rows.filter(has_text=name)).to_have_attribute(
+                "data-status", "ready", timeout=30_000
+            )
+        expect(rows.filter(has_text="notes.jpg")).to_have_attribute("data-status", "refused")
+        page_refusal = rows.filter(has_text="notes.jpg").inner_text()
+
+        answers = [upload_through_the_api(app_server, tokens[by_api], f, details) for f in files]
+        assert [a["data"]["uploadImage"]["status"] for a in answers[:2]] == ["PROCESSING"] * 2
+        api_refusal = answers[2]["errors"][0]
+        assert api_refusal["extensions"]["code"] == "INVALID_INPUT"
+        assert api_refusal["message"] in page_refusal  # the same sentence on both
+        deadline = time.monotonic() + 30
+        while len(watchers[by_api].events) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    through_page = what_was_made(postgres_url, s3_server, by_page)
+    through_api = what_was_made(postgres_url, s3_server, by_api)
+    assert set(through_page) == {"camera", "clear"}
+    assert through_page == through_api
+    assert through_page["camera"]["camera_model"] == "X-T5"
+    assert through_page["camera"]["tags"] == "boats,sea"
+    assert through_page["camera"]["objects"] == [
+        "originals/ID", "renditions/ID/large.webp", "renditions/ID/medium.webp",
+        "renditions/ID/thumb.webp",
+    ]  # fmt: skip
+    expected = {("camera", "READY"), ("clear", "READY")}
+    assert sorted(watchers[by_page].events) == sorted(watchers[by_api].events) == sorted(expected)

@@ -16,13 +16,13 @@ from imageshare import db as db_module
 from imageshare import events
 from imageshare.auth import access_tokens
 from imageshare.auth.viewer import Viewer
-from imageshare.images import pipeline, storage
+from imageshare.images import storage, tier
 from imageshare.routes import build_api
 from imageshare.settings import get_settings
 from tests.harness.database import upgrade
 
 SITE = "http://testserver"
-_CACHED = (get_settings, db_module.get_engine, storage.get_storage, pipeline.get_pipeline,
+_CACHED = (get_settings, db_module.get_engine, storage.get_storage, tier.get_tier,
            events.get_events)  # fmt: skip
 
 
@@ -70,6 +70,8 @@ def _auth(token: str | None) -> dict[str, str]:
 
 
 def _clear() -> None:
+    if tier.get_tier.cache_info().currsize:
+        tier.get_tier().jobs.close()  # no job of this test runs on into the next
     for cached in _CACHED:
         cached.cache_clear()
 

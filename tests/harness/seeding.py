@@ -15,13 +15,14 @@ import pytest
 
 from imageshare.auth.viewer import Viewer
 from imageshare.db import create_db_engine, session_scope
-from imageshare.images.pipeline import ImagePipeline
-from imageshare.images.service import ImageDetails
+from imageshare.images.received import ReceivedFile
 from imageshare.images.storage import S3Storage
-from imageshare.images.uploads import ReceivedFile
+from imageshare.images.tier import ProcessingTier
+from imageshare.images.uploads import UploadDetails
 from imageshare.settings import load_settings
 from imageshare.users import service as users
 from tests import samples
+from tests.harness.processing import recording_tier
 
 _SHAPES = itertools.cycle([(480, 320), (320, 480), (400, 400), (640, 360)])
 _NUMBERS = itertools.count(1)
@@ -29,7 +30,7 @@ _NUMBERS = itertools.count(1)
 
 @dataclass
 class Seeder:
-    pipeline: ImagePipeline
+    tier: ProcessingTier
     sessions: functools.partial
 
     def person(self, username: str) -> Viewer:
@@ -55,9 +56,9 @@ class Seeder:
         received = ReceivedFile(filename=f"{title}.jpg", limit=10**8)
         received.write(out.getvalue())
         received.finish()
-        outcome = self.pipeline.ingest(received, ImageDetails.clean(title=title, **details), owner)
+        outcome = self.tier.uploads.submit(received, UploadDetails(title=title, **details), owner)
         assert outcome.image_id, outcome.message
-        self.pipeline.process(outcome.image_id)
+        self.tier.pipeline.process(outcome.image_id)
         return outcome.image_id
 
 
@@ -72,10 +73,7 @@ def seeder(app_settings, s3_server) -> Iterator[Seeder]:
         endpoint_url=settings.s3_endpoint_url,
         client=s3_server.client(),
     )
-    pipeline = ImagePipeline(
-        storage=storage,
-        max_pixels=settings.max_image_pixels,
-        sessions=functools.partial(session_scope, engine),
-    )
-    yield Seeder(pipeline, functools.partial(session_scope, engine))
+    sessions = functools.partial(session_scope, engine)
+    tier = recording_tier(storage, sessions, max_pixels=settings.max_image_pixels)
+    yield Seeder(tier, sessions)
     engine.dispose()

@@ -14,13 +14,13 @@ from imageshare.db import session_scope
 from imageshare.images.kinds import Visibility
 from imageshare.images.media import media_url, original_download_url, serve_media
 from imageshare.images.models import Image
-from imageshare.images.pipeline import ImagePipeline
-from imageshare.images.service import ImageDetails
+from imageshare.images.received import ReceivedFile
 from imageshare.images.storage import build_storage, get_storage
-from imageshare.images.uploads import ReceivedFile
+from imageshare.images.uploads import UploadDetails
 from imageshare.settings import get_settings, load_settings
 from imageshare.users.models import User
 from tests import samples
+from tests.harness.processing import recording_tier
 
 
 @pytest.fixture
@@ -40,14 +40,12 @@ def ready_image(visibility: str):
         db.add(user)
         db.flush()
         owner = Viewer.of(user)
-    pipeline = ImagePipeline(
-        storage=get_storage(), max_pixels=10**8, sessions=functools.partial(session_scope)
-    )
+    tier = recording_tier(get_storage(), functools.partial(session_scope), max_pixels=10**8)
     upload = ReceivedFile(filename="p.jpg", limit=10**8)
     upload.write(samples.jpeg(400, 300))
     upload.finish()
-    outcome = pipeline.ingest(upload, ImageDetails.clean(title="p", visibility=visibility), owner)
-    pipeline.process(outcome.image_id)
+    outcome = tier.uploads.submit(upload, UploadDetails(title="p", visibility=visibility), owner)
+    tier.pipeline.process(outcome.image_id)
     with session_scope() as db:
         return db.get(Image, outcome.image_id)
 

@@ -1,5 +1,6 @@
-"""The upload pipeline on Postgres and SeaweedFS: after every success, refusal or failure
-the bucket and the tables agree — no row without its objects, no object without its row."""
+"""The upload workflow and the processing pipeline on Postgres and SeaweedFS: after every
+success, refusal or failure the bucket and the tables agree — no row without its objects,
+no object without its row — and a failing image is retried, then given up."""
 
 from __future__ import annotations
 
@@ -15,20 +16,24 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from imageshare.auth.viewer import Viewer
+from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import create_db_engine, session_scope
+from imageshare.errors import NotAllowed
 from imageshare.images import processing
 from imageshare.images import service as images
 from imageshare.images.kinds import Status, Visibility
-from imageshare.images.pipeline import ImagePipeline
-from imageshare.images.service import ImageDetails
+from imageshare.images.pipeline import GAVE_UP, MAX_ATTEMPTS, OUR_ERROR
+from imageshare.images.received import ReceivedFile
 from imageshare.images.storage import Storage, StorageError, build_storage
-from imageshare.images.uploads import ReceivedFile
+from imageshare.images.tier import ProcessingTier
+from imageshare.images.uploads import UploadDetails
+from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
 from imageshare.users.models import User
 from tests import samples
 from tests.harness.components import REPO_ROOT, VENV_BIN
 from tests.harness.database import upgrade
+from tests.harness.processing import recording_tier
 
 LIMIT = 25 * 1024 * 1024
 
@@ -55,10 +60,12 @@ def owner(database) -> Viewer:
         return Viewer.of(user)
 
 
-def make_pipeline(database, storage) -> ImagePipeline:
-    return ImagePipeline(
-        storage=storage, max_pixels=60_000_000, sessions=functools.partial(session_scope, database)
-    )
+def make_tier(database, storage, **options) -> ProcessingTier:
+    return recording_tier(storage, functools.partial(session_scope, database), **options)
+
+
+# A lease of nothing: every row counts as silent at once (the sweep and retries need not wait).
+NO_LEASE = {"lease": timedelta(0)}
 
 
 def received(name: str, data: bytes, limit: int = LIMIT) -> ReceivedFile:
@@ -73,27 +80,31 @@ def rows(database) -> dict[str, list]:
     with database.connect() as connection:
         return {
             "image": connection.execute(sa.text("SELECT status, failure_reason FROM image")).all(),
+            "attempts": connection.execute(sa.text("SELECT processing_attempts FROM image"))
+            .scalars()
+            .all(),
             "rendition": connection.execute(
                 sa.text("SELECT name FROM rendition ORDER BY width")
             ).all(),
         }
 
 
-DETAILS = ImageDetails.clean(
+DETAILS = UploadDetails(
     title="Harbour at dusk", description="Boats.", location="Honfleur", tags="Sea, boats , sea",
     visibility="unlisted",
 )  # fmt: skip
 
 
 def test_an_upload_becomes_a_ready_image_with_its_objects(database, bucket_storage, owner):
-    pipeline = make_pipeline(database, bucket_storage)
+    tier = make_tier(database, bucket_storage)
     upload = received("harbour.jpg", samples.jpeg(2400, 1600, exif=samples.camera_exif()))
-    outcome = pipeline.ingest(upload, DETAILS, owner)
+    outcome = tier.uploads.submit(upload, DETAILS, owner)
     assert outcome.image_id and not outcome.refused
     assert upload.path is None  # the temporary file is gone
     assert rows(database)["image"] == [(Status.PROCESSING.value, None)]
+    assert tier.jobs.enqueued == [outcome.image_id]  # processing is the queue's business
 
-    assert pipeline.process(outcome.image_id) == Status.READY
+    assert tier.pipeline.process(outcome.image_id) == JobResult.READY
     image_id = outcome.image_id
     assert sorted(bucket_storage.keys()) == [
         f"originals/{image_id}",
@@ -103,8 +114,12 @@ def test_an_upload_becomes_a_ready_image_with_its_objects(database, bucket_stora
     ]
     assert rows(database) == {
         "image": [("ready", None)],
+        "attempts": [1],
         "rendition": [("thumb",), ("medium",), ("large",)],
     }
+    # The same job delivered again does nothing: the row is the source of truth.
+    assert tier.pipeline.process(image_id) == JobResult.SKIPPED
+    assert rows(database)["attempts"] == [1]
     with session_scope(database) as db:
         image = images.get_for_viewer(db, viewer=owner, image_id=image_id)
         assert (image.width, image.height, image.camera_model, image.has_location) == (
@@ -125,15 +140,41 @@ def test_an_upload_becomes_a_ready_image_with_its_objects(database, bucket_stora
     )
 
 
-def test_the_same_bytes_again_are_a_duplicate_and_store_nothing(database, bucket_storage, owner):
-    pipeline = make_pipeline(database, bucket_storage)
+def test_the_same_bytes_again_are_a_duplicate_found_before_any_decoding(
+    database, bucket_storage, owner, monkeypatch
+):
+    tier = make_tier(database, bucket_storage)
     data = samples.jpeg(800, 600)
-    first = pipeline.ingest(received("a.jpg", data), DETAILS, owner)
-    again = pipeline.ingest(received("copy of a.jpg", data), DETAILS, owner)
+    first = tier.uploads.submit(received("a.jpg", data), DETAILS, owner)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a known file was inspected again")
+
+    monkeypatch.setattr(processing, "inspect", no_decoding)
+    again = tier.uploads.submit(received("copy of a.jpg", data), DETAILS, owner)
     assert again.duplicate_of == first.image_id and again.image_id is None
     assert "already in your images" in again.message
     assert list(bucket_storage.keys()) == [f"originals/{first.image_id}"]
     assert len(rows(database)["image"]) == 1
+    assert tier.jobs.enqueued == [first.image_id]
+
+
+def test_anonymous_uploads_are_refused_and_leave_nothing(database, bucket_storage):
+    tier = make_tier(database, bucket_storage)
+    upload = received("a.jpg", samples.jpeg(300, 200))
+    with pytest.raises(NotAllowed, match="Sign in to upload images."):
+        tier.uploads.submit(upload, DETAILS, ANONYMOUS)
+    assert upload.path is None and list(bucket_storage.keys()) == []
+    assert rows(database)["image"] == [] and tier.jobs.enqueued == []
+
+
+def test_bad_details_are_refused_with_a_sentence_and_leave_nothing(database, bucket_storage, owner):
+    tier = make_tier(database, bucket_storage)
+    outcome = tier.uploads.submit(
+        received("a.jpg", samples.jpeg(300, 200)), UploadDetails(title="x" * 201), owner
+    )
+    assert outcome.message == "a.jpg was not uploaded: the title is longer than 200 characters."
+    assert list(bucket_storage.keys()) == [] and rows(database)["image"] == []
 
 
 _JPEG = samples.jpeg(800, 600)
@@ -160,7 +201,9 @@ REFUSED = {
 @pytest.mark.parametrize("name", REFUSED)
 def test_refused_files_leave_nothing_behind(database, bucket_storage, owner, name):
     data, reason = REFUSED[name]
-    outcome = make_pipeline(database, bucket_storage).ingest(received(name, data), DETAILS, owner)
+    outcome = make_tier(database, bucket_storage).uploads.submit(
+        received(name, data), DETAILS, owner
+    )
     assert outcome.refused and re.search(reason, outcome.refused), outcome.refused
     assert outcome.message.startswith(f"{name} was not uploaded: ")
     assert list(bucket_storage.keys()) == [] and rows(database)["image"] == []
@@ -169,7 +212,7 @@ def test_refused_files_leave_nothing_behind(database, bucket_storage, owner, nam
 def test_an_oversized_file_is_refused_while_it_arrives(database, bucket_storage, owner):
     upload = received("big.jpg", samples.jpeg(1600, 1200), limit=50_000)
     assert upload.refused and upload.path is None and upload.size <= 50_000
-    outcome = make_pipeline(database, bucket_storage).ingest(upload, DETAILS, owner)
+    outcome = make_tier(database, bucket_storage).uploads.submit(upload, DETAILS, owner)
     assert "larger than the 0.05 MB allowed" in outcome.message
     assert list(bucket_storage.keys()) == [] and rows(database)["image"] == []
 
@@ -206,71 +249,168 @@ class FailingStorage(Storage):
 
 
 def test_storage_refusing_the_original_leaves_no_row(database, bucket_storage, owner):
-    pipeline = make_pipeline(database, FailingStorage(bucket_storage, fail_put=1))
+    tier = make_tier(database, FailingStorage(bucket_storage, fail_put=1))
     with pytest.raises(StorageError):
-        pipeline.ingest(received("a.jpg", samples.jpeg(800, 600)), DETAILS, owner)
+        tier.uploads.submit(received("a.jpg", samples.jpeg(800, 600)), DETAILS, owner)
     assert list(bucket_storage.keys()) == [] and rows(database)["image"] == []
+    assert tier.jobs.enqueued == []
 
 
-def test_storage_refusing_the_third_write_fails_the_image_cleanly(database, bucket_storage, owner):
-    pipeline = make_pipeline(database, FailingStorage(bucket_storage, fail_put=3))
-    outcome = pipeline.ingest(received("a.jpg", samples.jpeg(2400, 1600)), DETAILS, owner)
-    assert pipeline.process(outcome.image_id) == Status.FAILED
-    # Writes: the original, the thumb, then the medium rendition fails.
+def test_a_failing_write_is_undone_and_retried(database, bucket_storage, owner):
+    failing = FailingStorage(bucket_storage, fail_put=3)
+    tier = make_tier(database, failing)
+    outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(2400, 1600)), DETAILS, owner)
+    assert tier.pipeline.process(outcome.image_id) == JobResult.RETRY
+    # Writes: the original, the thumb, then the medium fails: the thumb goes again.
     assert list(bucket_storage.keys()) == [f"originals/{outcome.image_id}"]
-    assert rows(database) == {
-        "image": [("failed", "Processing failed because of an error on our side.")],
-        "rendition": [],
-    }
+    assert rows(database) == {"image": [("processing", None)], "attempts": [1], "rendition": []}
+    # The storage is back: the retry (the queue's, or the sweep's) makes it ready.
+    assert tier.pipeline.process(outcome.image_id) == JobResult.READY
+    assert rows(database)["image"] == [("ready", None)] and rows(database)["attempts"] == [2]
+    assert len(list(bucket_storage.keys())) == 4
 
 
 def test_database_failing_after_the_objects_are_written(
     database, bucket_storage, owner, monkeypatch
 ):
-    pipeline = make_pipeline(database, bucket_storage)
-    outcome = pipeline.ingest(received("a.jpg", samples.jpeg(1600, 1200)), DETAILS, owner)
+    tier = make_tier(database, bucket_storage)
+    outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(1600, 1200)), DETAILS, owner)
 
     def database_down(*args, **kwargs):
         raise sa.exc.OperationalError("UPDATE image", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(images, "mark_ready", database_down)
-    monkeypatch.setattr(images, "mark_failed", database_down)
-    assert pipeline.process(outcome.image_id) == Status.FAILED
-    # The renditions are gone again; the row could not be marked and stays processing...
+    assert tier.pipeline.process(outcome.image_id) == JobResult.RETRY
+    # The renditions are gone again; the row stays processing for another attempt...
     assert list(bucket_storage.keys()) == [f"originals/{outcome.image_id}"]
-    assert rows(database) == {"image": [("processing", None)], "rendition": []}
+    assert rows(database) == {"image": [("processing", None)], "attempts": [1], "rendition": []}
 
-    # ...until recovery, once the database is back, finishes the job.
+    # ...which, once the database is back, finishes the job.
     monkeypatch.undo()
-    assert pipeline.recover_stalled(older_than=timedelta(0)) == [outcome.image_id]
+    assert tier.pipeline.process(outcome.image_id) == JobResult.READY
     assert rows(database)["image"] == [("ready", None)]
     assert len(list(bucket_storage.keys())) == 4
 
 
-def test_processing_that_raises_marks_the_image_failed(
+def test_processing_that_keeps_raising_fails_on_its_last_attempt(
     database, bucket_storage, owner, monkeypatch
 ):
-    pipeline = make_pipeline(database, bucket_storage)
-    outcome = pipeline.ingest(received("a.jpg", samples.jpeg(1600, 1200)), DETAILS, owner)
+    tier = make_tier(database, bucket_storage)
+    outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(1600, 1200)), DETAILS, owner)
 
     def broken_encoder(path, **kwargs):
         raise MemoryError("encoder ran out of memory")
 
     monkeypatch.setattr(processing, "render", broken_encoder)
-    assert pipeline.process(outcome.image_id) == Status.FAILED
+    results = [tier.pipeline.process(outcome.image_id) for _ in range(MAX_ATTEMPTS + 1)]
+    assert results == [JobResult.RETRY] * (MAX_ATTEMPTS - 1) + [
+        JobResult.FAILED,
+        JobResult.SKIPPED,
+    ]
     assert rows(database) == {
-        "image": [("failed", "Processing failed because of an error on our side.")],
+        "image": [("failed", OUR_ERROR)],
+        "attempts": [MAX_ATTEMPTS],
         "rendition": [],
     }
     assert list(bucket_storage.keys()) == [f"originals/{outcome.image_id}"]
 
 
-def test_a_row_without_its_original_is_removed_by_recovery(database, bucket_storage, owner):
+def test_a_damaged_image_fails_at_once_with_a_reason(database, bucket_storage, owner, monkeypatch):
+    tier = make_tier(database, bucket_storage)
+    outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(1600, 1200)), DETAILS, owner)
+
+    def damaged(path, **kwargs):
+        raise processing.RejectedImage("the image is damaged and cannot be decoded (broken data)")
+
+    monkeypatch.setattr(processing, "render", damaged)
+    assert tier.pipeline.process(outcome.image_id) == JobResult.FAILED
+    [(status, reason)] = rows(database)["image"]
+    assert status == "failed" and reason == (
+        "The image could not be processed: the image is damaged and cannot be decoded "
+        "(broken data)."
+    )
+
+
+def test_an_image_larger_than_the_whole_memory_budget_is_refused_not_attempted(
+    database, bucket_storage, owner, monkeypatch
+):
+    tier = make_tier(database, bucket_storage, budget_bytes=8 * 1024 * 1024)
+    outcome = tier.uploads.submit(
+        received("wide.png", samples.encoded(samples.photo(3000, 2000), "PNG")), DETAILS, owner
+    )
+
+    def never(path, **kwargs):
+        raise AssertionError("decoded although it cannot fit")
+
+    monkeypatch.setattr(processing, "render", never)
+    assert tier.pipeline.process(outcome.image_id) == JobResult.FAILED
+    [(status, reason)] = rows(database)["image"]
+    assert status == "failed"
+    assert re.fullmatch(
+        r"The image is too large to process: decoding it takes about [\d,]+ MiB of memory, "
+        r"more than the 8 MiB allowed\.",
+        reason,
+    ), reason
+
+
+def test_an_image_whose_worker_keeps_dying_is_given_up(database, bucket_storage, owner):
+    tier = make_tier(database, bucket_storage, **NO_LEASE)
+    outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(1600, 1200)), DETAILS, owner)
+    image_id = outcome.image_id
+    # Three workers claim it and die mid-way, one leaving a rendition behind.
+    for _ in range(MAX_ATTEMPTS):
+        with session_scope(database) as db:
+            claim = images.claim_processing(
+                db, image_id=image_id, stale_after=timedelta(0), max_attempts=MAX_ATTEMPTS
+            )
+        assert claim is images.Claim.TAKEN
+    bucket_storage.put(f"renditions/{image_id}/large.webp", b"half", content_type="image/webp")
+    # The next delivery (or the sweep) gives it up: failed, renditions gone, never again.
+    assert tier.pipeline.process(image_id) == JobResult.FAILED
+    assert rows(database) == {"image": [("failed", GAVE_UP)], "attempts": [3], "rendition": []}
+    assert list(bucket_storage.keys()) == [f"originals/{image_id}"]
+    assert tier.pipeline.process(image_id) == JobResult.SKIPPED
+    assert tier.pipeline.sweep() == []
+
+
+def test_the_sweep_gives_up_used_up_images_and_enqueues_lost_ones(database, bucket_storage, owner):
+    tier = make_tier(database, bucket_storage, **NO_LEASE)
+    lost = tier.uploads.submit(received("a.jpg", samples.jpeg(800, 600)), DETAILS, owner)
+    dying = tier.uploads.submit(received("b.jpg", samples.jpeg(801, 600)), DETAILS, owner)
+    for _ in range(MAX_ATTEMPTS):
+        with session_scope(database) as db:
+            images.claim_processing(
+                db, image_id=dying.image_id, stale_after=timedelta(0), max_attempts=MAX_ATTEMPTS
+            )
+    assert tier.pipeline.sweep() == [lost.image_id]
+    with session_scope(database) as db:
+        assert db.get(images.Image, dying.image_id).failure_reason == GAVE_UP
+    # The recovery round enqueues the lost job again (after the upload's own).
+    tier.recover()
+    assert tier.jobs.enqueued == [lost.image_id, dying.image_id, lost.image_id]
+
+
+def test_a_live_attempt_is_not_claimed_twice(database, bucket_storage, owner):
+    tier = make_tier(database, bucket_storage)  # a lease of a minute
+    outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(800, 600)), DETAILS, owner)
+    with session_scope(database) as db:
+        assert (
+            images.claim_processing(
+                db, image_id=outcome.image_id, stale_after=timedelta(seconds=40), max_attempts=3
+            )
+            is images.Claim.TAKEN
+        )
+    # A duplicate delivery while the first worker is alive: nothing happens.
+    assert tier.pipeline.process(outcome.image_id) == JobResult.SKIPPED
+    assert rows(database)["attempts"] == [1] and tier.pipeline.sweep() == []
+
+
+def test_a_row_without_its_original_is_removed_by_the_sweep(database, bucket_storage, owner):
     # A crash between writing the row and the original.
-    pipeline = make_pipeline(database, bucket_storage)
-    outcome = pipeline.ingest(received("a.jpg", samples.jpeg(800, 600)), DETAILS, owner)
+    tier = make_tier(database, bucket_storage, **NO_LEASE)
+    outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(800, 600)), DETAILS, owner)
     bucket_storage.delete(f"originals/{outcome.image_id}")
-    assert pipeline.recover_stalled(older_than=timedelta(0)) == []
+    assert tier.pipeline.sweep() == []
     assert rows(database)["image"] == [] and list(bucket_storage.keys()) == []
 
 
@@ -280,27 +420,26 @@ CRASHING_WORKER = textwrap.dedent(
     from imageshare.auth.viewer import Viewer
     from imageshare.db import create_db_engine, session_scope
     from imageshare.images import processing
-    from imageshare.images.pipeline import ImagePipeline
-    from imageshare.images.service import ImageDetails
+    from imageshare.images.received import ReceivedFile
     from imageshare.images.storage import build_storage
-    from imageshare.images.uploads import ReceivedFile
+    from imageshare.images.uploads import UploadDetails
     from imageshare.settings import get_settings
+    from tests.harness.processing import recording_tier
 
     settings = get_settings()
     engine = create_db_engine(settings.database_url)
-    pipeline = ImagePipeline(storage=build_storage(settings), max_pixels=60_000_000,
-                             sessions=functools.partial(session_scope, engine))
+    tier = recording_tier(build_storage(settings), functools.partial(session_scope, engine))
     upload = ReceivedFile(filename="slow.jpg", limit=10**8)
     upload.write(open(sys.argv[1], "rb").read())
     upload.finish()
-    outcome = pipeline.ingest(upload, ImageDetails.clean(title="slow"), Viewer(user_id=int(sys.argv[2])))
+    outcome = tier.uploads.submit(upload, UploadDetails(title="slow"), Viewer(user_id=int(sys.argv[2])))
     real_render = processing.render
     def render_then_hang(path, **kw):
         real_render(path, **kw)
         print("RENDERING", outcome.image_id, flush=True)
         time.sleep(600)
     processing.render = render_then_hang
-    pipeline.process(outcome.image_id)
+    tier.pipeline.process(outcome.image_id)
     """
 )
 
@@ -325,24 +464,28 @@ def test_work_killed_midway_is_picked_up_again(
     worker.wait()
     assert rows(database)["image"] == [("processing", None)]
 
-    pipeline = make_pipeline(database, bucket_storage)
-    # Within the grace period a processing image belongs to its worker and is left alone.
-    assert pipeline.recover_stalled() == []
+    # Within its lease a processing image belongs to its worker and is left alone.
+    assert make_tier(database, bucket_storage).pipeline.sweep() == []
     time.sleep(0.01)
-    [recovered] = pipeline.recover_stalled(older_than=timedelta(0))
+    tier = make_tier(database, bucket_storage, **NO_LEASE)
+    [lost] = tier.pipeline.sweep()
+    assert tier.pipeline.process(lost) == JobResult.READY
     assert rows(database) == {
         "image": [("ready", None)],
+        "attempts": [2],
         "rendition": [("thumb",), ("medium",), ("large",)],
     }
-    assert len(list(bucket_storage.keys(f"renditions/{recovered}/"))) == 3
+    assert len(list(bucket_storage.keys(f"renditions/{lost}/"))) == 3
 
 
 def test_simultaneous_uploads_with_the_same_new_tags(database, bucket_storage, owner):
-    pipeline = make_pipeline(database, bucket_storage)
-    details = ImageDetails.clean(title="t", tags="brand, new, tags")
+    tier = make_tier(database, bucket_storage)
+    details = UploadDetails(title="t", tags="brand, new, tags")
     uploads = [received(f"{n}.jpg", samples.jpeg(300 + n, 200)) for n in range(6)]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        outcomes = list(pool.map(lambda upload: pipeline.ingest(upload, details, owner), uploads))
+        outcomes = list(
+            pool.map(lambda upload: tier.uploads.submit(upload, details, owner), uploads)
+        )
     assert all(o.image_id for o in outcomes), [o.message for o in outcomes]
     with database.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM tag")).scalar_one() == 3

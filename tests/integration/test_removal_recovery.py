@@ -20,14 +20,16 @@ from imageshare.images import detail, listing, removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Status
 from imageshare.images.listing import Filters
-from imageshare.images.pipeline import ImagePipeline
-from imageshare.images.service import ImageDetails
+from imageshare.images.received import ReceivedFile
 from imageshare.images.storage import StorageError, build_storage
-from imageshare.images.uploads import ReceivedFile
+from imageshare.images.tier import ProcessingTier
+from imageshare.images.uploads import UploadDetails
+from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
 from imageshare.sharing import service as sharing
 from tests import samples
 from tests.harness.database import upgrade
+from tests.harness.processing import recording_tier
 from tests.harness.rows import person
 
 pytestmark = pytest.mark.integration
@@ -60,20 +62,20 @@ def people(sessions):
         return person(db, "owner"), person(db, "other")
 
 
-def pipeline_for(storage, sessions) -> ImagePipeline:
-    return ImagePipeline(storage=storage, max_pixels=10**8, sessions=sessions, workers=1)
+def tier_for(storage, sessions) -> ProcessingTier:
+    return recording_tier(storage, sessions, max_pixels=10**8)
 
 
 def upload(storage, sessions, owner, title: str, *, process: bool = True) -> uuid.UUID:
     """An image as the upload page leaves it: through the real pipeline."""
-    pipeline = pipeline_for(storage, sessions)
+    tier = tier_for(storage, sessions)
     file = ReceivedFile(filename=f"{title}.jpg", limit=10**8)
     file.write(samples.jpeg(1400, next(_SIZES)))
     file.finish()
-    outcome = pipeline.ingest(file, ImageDetails.clean(title=title, tags="harbour, sea"), owner)
+    outcome = tier.uploads.submit(file, UploadDetails(title=title, tags="harbour, sea"), owner)
     assert outcome.image_id, outcome.message
     if process:
-        assert pipeline.process(outcome.image_id) == Status.READY
+        assert tier.pipeline.process(outcome.image_id) == JobResult.READY
     return outcome.image_id
 
 
@@ -209,7 +211,7 @@ def test_the_pipelines_recovery_step_finishes_interrupted_deletions(
     image_id = upload(storage, sessions, owner, "interrupted")
     removal.remove_images(owner, [image_id], storage=Refusing(storage, image_id), sessions=sessions)
     assert statuses(database) == {image_id: Status.DELETING}
-    pipeline_for(storage, sessions).recover()  # what the app's lifespan task runs
+    tier_for(storage, sessions).recover()  # what the app's lifespan task runs
     assert list(storage.keys()) == [] and counts(database) == dict.fromkeys(TABLES, 0)
 
 
@@ -243,7 +245,7 @@ def test_an_image_that_failed_or_never_got_processed_can_be_deleted(
     assert removal.remove_images(owner, ids, storage=storage, sessions=sessions) == ids
     assert list(storage.keys()) == [] and counts(database) == dict.fromkeys(TABLES, 0)
     # A worker that picks the upload up afterwards finds nothing and leaves nothing.
-    assert pipeline_for(storage, sessions).process(waiting) == Status.FAILED
+    assert tier_for(storage, sessions).pipeline.process(waiting) == JobResult.SKIPPED
     assert list(storage.keys()) == [] and counts(database) == dict.fromkeys(TABLES, 0)
 
 
@@ -282,9 +284,9 @@ def test_an_image_deleted_while_it_is_processed_leaves_nothing_behind(
         assert counts(database)["image"] == 0
 
     racing = DeletedMidway(storage, nth, delete_now)
-    status = pipeline_for(racing, sessions).process(image_id)
+    result = tier_for(racing, sessions).pipeline.process(image_id)
     assert racing.renditions_written >= nth
-    assert status == Status.FAILED  # not ready: there is nothing to be ready
+    assert result == JobResult.SKIPPED  # not ready: there is nothing to be ready
     assert list(storage.keys()) == [], "renditions outlived their image"
     assert counts(database) == dict.fromkeys(TABLES, 0), "the image came back"
     assert_gone_for_everyone(sessions, owner, other, image_id, code)

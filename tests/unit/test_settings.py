@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from imageshare import machine
 from imageshare.settings import DEV_SECRET_KEY, SettingsError, load_settings
 
 GOOD_SECRET = "s" * 40
@@ -32,6 +33,26 @@ def test_defaults_are_the_embedded_development_setup():
     assert s.max_image_pixels == 60_000_000
     assert not s.auth0_enabled and s.auth0_issuer is None
     assert s.redis_url is None and s.cdn_base_url is None
+    # Processing runs in the app itself, sized from this machine.
+    assert s.jobs_backend == "inline" and s.sqs_queue_url is None
+    assert s.worker_concurrency == machine.cores()
+    assert s.worker_memory_budget == machine.memory_bytes() // 2
+    assert (s.job_lease_seconds, s.worker_shutdown_seconds) == (60, 20)
+
+
+def test_the_sqs_backend_takes_the_queue_and_the_worker_bounds():
+    s = load_settings(
+        {
+            "JOBS_BACKEND": "SQS",
+            "SQS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/imageshare-jobs",
+            "WORKER_CONCURRENCY": "3",
+            "WORKER_MEMORY_BUDGET": "1_073_741_824",
+            "JOB_LEASE_SECONDS": "90",
+        }
+    )
+    assert s.jobs_backend == "sqs"
+    assert s.sqs_queue_url.endswith("/imageshare-jobs")
+    assert (s.worker_concurrency, s.worker_memory_budget, s.job_lease_seconds) == (3, 2**30, 90)
 
 
 def test_values_are_read_and_normalised():
@@ -91,6 +112,14 @@ def test_issuer_override_keeps_its_trailing_slash():
         ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
         ({"MAX_UPLOAD_BYTES": "25MB"}, "MAX_UPLOAD_BYTES"),
         ({"MAX_IMAGE_PIXELS": "0"}, "MAX_IMAGE_PIXELS"),
+        ({"JOBS_BACKEND": "celery"}, "JOBS_BACKEND"),
+        ({"JOBS_BACKEND": "sqs"}, "SQS_QUEUE_URL"),
+        ({"JOBS_BACKEND": "sqs", "SQS_QUEUE_URL": "jobs"}, "SQS_QUEUE_URL"),
+        ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY"),
+        ({"WORKER_MEMORY_BUDGET": "1GB"}, "WORKER_MEMORY_BUDGET"),
+        ({"WORKER_MEMORY_BUDGET": "1000"}, "WORKER_MEMORY_BUDGET"),
+        ({"JOB_LEASE_SECONDS": "1"}, "JOB_LEASE_SECONDS"),
+        ({"WORKER_SHUTDOWN_SECONDS": "-1"}, "WORKER_SHUTDOWN_SECONDS"),
         ({"AUTH0_DOMAIN": "https://example.auth0.com"}, "AUTH0_DOMAIN"),
         ({"AUTH0_DOMAIN": "example.auth0.com", "AUTH0_CLIENT_ID": "id"}, "AUTH0_CLIENT_SECRET"),
         ({"AUTH0_CLIENT_ID": "id", "AUTH0_CLIENT_SECRET": "s"}, "AUTH0_DOMAIN"),

@@ -1,9 +1,11 @@
-"""The upload page's state: streams the files in, hands each to the pipeline, and
-shows every file's progress: uploading → processing → ready (or why not).
+"""The upload page's state: streams the files in, submits each to the upload workflow
+(images/uploads.py, the same as the API's), and shows every file's progress:
+uploading → processing → ready (or why not).
 
 The bytes arrive through Reflex's chunked upload (rx.upload_files_chunk) into a
-background handler, so a large batch never holds the state lock or the event loop;
-the pipeline does its blocking work in threads.
+background handler, so a large batch never holds the state lock or the event loop.
+Processing happens elsewhere (the jobs tier): the page hears that an image is ready or
+failed from its status event, as the API's `imageStatusChanged` does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -19,10 +22,16 @@ import reflex as rx
 from reflex_components_core.core.upload import get_upload_files_context_var_data
 
 from imageshare.auth.viewer import Viewer
+from imageshare.db import run_in_session
+from imageshare.errors import NotAllowed
+from imageshare.events import Subscription, get_events, owner_topic
+from imageshare.images import service as images
+from imageshare.images import uploads
 from imageshare.images.kinds import Status, Visibility
-from imageshare.images.pipeline import UploadOutcome, get_pipeline
+from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails, InvalidInput
-from imageshare.images.uploads import ReceivedFile
+from imageshare.images.tier import get_tier
+from imageshare.images.uploads import UploadDetails, UploadOutcome
 from imageshare.settings import get_settings
 from imageshare.ui.state.session import SessionState
 
@@ -31,6 +40,10 @@ logger = logging.getLogger(__name__)
 UPLOAD_ID = "images"
 MAX_FILES = 20
 PROGRESS_EVERY_SECONDS = 0.25
+# How long the page follows processing before it leaves the rest to the profile page.
+FOLLOW_PROCESSING_SECONDS = 300
+# Events are the fast path; a look at the rows this often covers any that went astray.
+RECHECK_SECONDS = 10
 
 
 def selected_files_info() -> rx.Var[list[dict]]:
@@ -100,11 +113,13 @@ class UploadState(rx.State):
             viewer: Viewer = (await self.get_state(SessionState)).viewer()
             batch = dict(description=self.description, location=self.location, tags=self.tags,
                          visibility=self.visibility)  # fmt: skip
-        if viewer.is_anonymous:
+        try:
+            uploads.check_may_upload(viewer)
+        except NotAllowed:
             return  # someone posting to /_upload without signing in: 400, nothing kept
         try:
-            # Checked once for the batch; each file gets its own title below.
-            batch_details = ImageDetails.clean(title="untitled", **batch)
+            # Checked once for the batch, before any bytes: each file gets its own title.
+            ImageDetails.clean(title="untitled", **batch)
         except InvalidInput as invalid:
             async with self:
                 self.error = str(invalid)
@@ -121,80 +136,112 @@ class UploadState(rx.State):
             self.rows = [_row(name, "waiting", "Waiting to upload", size=claimed[name])
                          for name in claimed]  # fmt: skip
 
-        def hand_over(received: ReceivedFile) -> asyncio.Task:
-            """The file is in: check, store and process it while the next one streams."""
-            received.finish()
-            title = received.title_or_default(titles.get(received.filename))
-            return asyncio.create_task(
-                _store_and_process(board, received, title, batch_details, viewer)
-            )
+        # Subscribed before the first file is submitted, so no status event is missed.
+        async with get_events().subscribe(owner_topic(viewer.user_id)) as events:
+            processing: dict[str, str] = {}  # image id -> file name, until ready or failed
 
-        finished: list[asyncio.Task] = []
-        current: ReceivedFile | None = None
-        received_total, count, last_push = 0, 0, 0.0
-        try:
-            async for chunk in chunks:
-                name = _basename(chunk.filename)
-                if current is None or chunk.offset == 0 or current.filename != name:
-                    if current is not None:
-                        finished.append(hand_over(current))
-                    count += 1
-                    current = ReceivedFile(filename=name, limit=settings.max_upload_bytes)
-                    if count > MAX_FILES:
-                        current.refuse(f"only {MAX_FILES} files can be uploaded at once")
-                    await board.update(name, "uploading", "Uploading…", received=0)
-                await asyncio.to_thread(current.write, chunk.data)
-                received_total += len(chunk.data)
-                if received_total > request_limit:
+            def hand_over(received: ReceivedFile) -> asyncio.Task:
+                """The file is in: check and store it while the next one streams."""
+                received.finish()
+                details = UploadDetails(title=titles.get(received.filename), **batch)
+                return asyncio.create_task(_submit(board, received, details, viewer, processing))
+
+            finished: list[asyncio.Task] = []
+            current: ReceivedFile | None = None
+            received_total, count, last_push = 0, 0, 0.0
+            try:
+                async for chunk in chunks:
+                    name = _basename(chunk.filename)
+                    if current is None or chunk.offset == 0 or current.filename != name:
+                        if current is not None:
+                            finished.append(hand_over(current))
+                        count += 1
+                        current = ReceivedFile(filename=name, limit=settings.max_upload_bytes)
+                        if count > MAX_FILES:
+                            current.refuse(f"only {MAX_FILES} files can be uploaded at once")
+                        await board.update(name, "uploading", "Uploading…", received=0)
+                    await asyncio.to_thread(current.write, chunk.data)
+                    received_total += len(chunk.data)
+                    if received_total > request_limit:
+                        current.discard()
+                        await board.update(name, "refused", "The upload is too large.")
+                        return  # stop reading: Reflex answers 400 and drops the rest
+                    if (now := time.monotonic()) - last_push > PROGRESS_EVERY_SECONDS:
+                        last_push = now
+                        await board.update(name, "uploading", "Uploading…", received=current.size)
+                if current is not None:
+                    finished.append(hand_over(current))
+            except asyncio.CancelledError:
+                if current is not None:
                     current.discard()
-                    await board.update(name, "refused", "The upload is too large.")
-                    return  # stop reading: Reflex answers 400 and drops the rest
-                if (now := time.monotonic()) - last_push > PROGRESS_EVERY_SECONDS:
-                    last_push = now
-                    await board.update(name, "uploading", "Uploading…", received=current.size)
-            if current is not None:
-                finished.append(hand_over(current))
-        except asyncio.CancelledError:
-            if current is not None:
-                current.discard()
-            await board.cancel_unfinished()
-            raise
-        await asyncio.gather(*finished)
+                await board.cancel_unfinished()
+                raise
+            await asyncio.gather(*finished)
+            await _follow_processing(board, events, processing, viewer)
         async with self:
             self.busy = False
         yield rx.clear_selected_files(UPLOAD_ID)
 
 
-async def _store_and_process(
-    board: _Board, received: ReceivedFile, title: str, batch: ImageDetails, viewer: Viewer
+async def _submit(
+    board: _Board,
+    received: ReceivedFile,
+    details: UploadDetails,
+    viewer: Viewer,
+    processing: dict[str, str],
 ) -> None:
     name = received.filename
-    try:
-        details = batch.with_title(title)
-    except InvalidInput as invalid:
-        received.discard()
-        await board.update(name, "refused", f"{name} was not uploaded: {invalid}")
-        return
     await board.update(name, "checking", "Checking…", received=received.size)
-    pipeline = get_pipeline()
     try:
-        outcome: UploadOutcome = await pipeline.upload(received, details, viewer)
+        outcome: UploadOutcome = await asyncio.to_thread(
+            get_tier().uploads.submit, received, details, viewer
+        )
     except Exception:
         logger.exception("storing upload %s failed", name)
         await board.update(name, "failed", f"{name} could not be stored. Please try again.")
         return
     if outcome.refused:
         await board.update(name, "refused", outcome.message)
-        return
-    if outcome.duplicate_of:
+    elif outcome.duplicate_of:
         await board.update(name, "duplicate", outcome.message, link=f"/i/{outcome.duplicate_of}")
-        return
-    await board.update(name, "processing", "Processing…", link=f"/i/{outcome.image_id}")
-    status = await pipeline.render(outcome.image_id)
-    if status == Status.READY:
-        await board.update(name, "ready", "Ready", link=f"/i/{outcome.image_id}")
     else:
-        await board.update(name, "failed", f"{name} could not be processed.")
+        processing[str(outcome.image_id)] = name
+        await board.update(name, "processing", "Processing…", link=f"/i/{outcome.image_id}")
+
+
+async def _follow_processing(
+    board: _Board, events: Subscription, processing: dict[str, str], viewer: Viewer
+) -> None:
+    """Mark each file ready or failed as its status event arrives (or a re-check of
+    the rows finds it), until none is left or FOLLOW_PROCESSING_SECONDS pass."""
+    deadline = time.monotonic() + FOLLOW_PROCESSING_SECONDS
+    while processing and (left := deadline - time.monotonic()) > 0:
+        event = await events.next(timeout=min(RECHECK_SECONDS, left))
+        if event is None or event.kind == images.STATUS_CHANGED:
+            await _show_finished(board, processing, viewer)
+    for image_id, name in processing.items():
+        await board.update(name, "processing",
+                           "Still processing; it will appear on your profile when ready.",
+                           link=f"/i/{image_id}")  # fmt: skip
+
+
+async def _show_finished(board: _Board, processing: dict[str, str], viewer: Viewer) -> None:
+    ids = [uuid.UUID(i) for i in processing]
+    rows = await run_in_session(
+        lambda db: [images.get_for_viewer(db, viewer=viewer, image_id=i) for i in ids]
+    )
+    for image_id, row in zip(ids, rows, strict=True):
+        name = processing[str(image_id)]
+        if row is None:
+            processing.pop(str(image_id))  # deleted meanwhile, from another tab
+            await board.update(name, "cancelled", f"{name} was deleted.")
+        elif row.status == Status.READY:
+            processing.pop(str(image_id))
+            await board.update(name, "ready", "Ready", link=f"/i/{image_id}")
+        elif row.status == Status.FAILED:
+            processing.pop(str(image_id))
+            reason = row.failure_reason or "Processing failed."
+            await board.update(name, "failed", f"{name} could not be processed. {reason}")
 
 
 class _Board:
