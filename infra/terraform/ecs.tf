@@ -1,6 +1,7 @@
 # The app on ECS Fargate: one cluster, the app service behind the load balancer, and a
-# "migrate" task definition for `alembic upgrade head` (output migrate_command).
-# The image's entrypoint takes one argument: `serve` or `migrate`.
+# "migrate" task definition for `alembic upgrade head` (output migrate_command). The
+# worker service, the same image running `worker`, is in worker.tf.
+# The image's entrypoint takes one argument: `serve`, `migrate` or `worker`.
 
 locals {
   # The settings contract (README "Settings", ../shared/DESIGN.md) plus the two
@@ -30,6 +31,12 @@ locals {
     "REDIS_URL",
     "MAX_UPLOAD_BYTES",
     "MAX_IMAGE_PIXELS",
+    "JOBS_BACKEND",
+    "SQS_QUEUE_URL",
+    "WORKER_CONCURRENCY",
+    "WORKER_MEMORY_BUDGET",
+    "WORKER_SHUTDOWN_SECONDS",
+    "JOB_LEASE_SECONDS",
     "REFLEX_REDIS_URL",
     "REFLEX_IGNORE_REDIS_CONFIG_ERROR",
   ]
@@ -77,6 +84,18 @@ locals {
 
     MAX_UPLOAD_BYTES = tostring(var.max_upload_bytes)
     MAX_IMAGE_PIXELS = tostring(var.max_image_pixels)
+
+    # Images are processed by the worker service (worker.tf): the web tasks only send
+    # a job to the queue after storing the original. Production refuses any other
+    # backend.
+    JOBS_BACKEND      = "sqs"
+    SQS_QUEUE_URL     = aws_sqs_queue.jobs.url
+    JOB_LEASE_SECONDS = tostring(var.job_lease_seconds)
+    # The web tasks process nothing, so these are left unset (empty) for them; the
+    # worker's values are in local.worker_settings (worker.tf).
+    WORKER_CONCURRENCY      = ""
+    WORKER_MEMORY_BUDGET    = ""
+    WORKER_SHUTDOWN_SECONDS = ""
   }
 
   container_environment = [

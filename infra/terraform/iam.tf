@@ -1,5 +1,6 @@
-# Roles: what ECS needs to start a task (execution), what the app may do (task),
-# and two service roles (VPC flow logs, RDS Enhanced Monitoring). Every statement
+# Roles: what ECS needs to start a task (execution), what the app may do (task), what
+# the worker may do (worker), and two service roles (VPC flow logs, RDS Enhanced
+# Monitoring). Every statement
 # names its resources; the one exception is ecr:GetAuthorizationToken, which AWS
 # only grants on "*".
 
@@ -21,6 +22,7 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 }
 
 # --- Execution role: pull the image, write logs, read the app's secrets. -----------
+# Shared by the app, worker and migrate tasks: the same image, logs and secrets.
 
 resource "aws_iam_role" "execution" {
   name               = "${local.name}-execution"
@@ -45,9 +47,12 @@ data "aws_iam_policy_document" "execution" {
   }
 
   statement {
-    sid       = "WriteAppLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.app.arn}:log-stream:*"]
+    sid     = "WriteAppLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      "${aws_cloudwatch_log_group.app.arn}:log-stream:*",
+      "${aws_cloudwatch_log_group.worker.arn}:log-stream:*",
+    ]
   }
 
   statement {
@@ -69,7 +74,10 @@ resource "aws_iam_role_policy" "execution" {
   policy = data.aws_iam_policy_document.execution.json
 }
 
-# --- Task role: the app's own AWS access, the media bucket only. -------------------
+# --- Task role: the app's own AWS access. ------------------------------------------
+# The app (and the migrate task) stores originals, lets their owners download them
+# (presigned URLs are signed with this role), deletes images, and sends processing
+# jobs. Renditions are the worker's: the app only deletes them with their image.
 
 resource "aws_iam_role" "task" {
   name               = "${local.name}-task"
@@ -78,23 +86,25 @@ resource "aws_iam_role" "task" {
 
 data "aws_iam_policy_document" "task" {
   statement {
-    sid = "MediaObjects"
+    sid = "Originals"
     actions = [
       "s3:GetObject",
       "s3:PutObject",
       "s3:DeleteObject",
       "s3:AbortMultipartUpload", # large originals are uploaded in parts
     ]
-    resources = [
-      "${aws_s3_bucket.media.arn}/originals/*",
-      "${aws_s3_bucket.media.arn}/renditions/*",
-    ]
+    resources = ["${aws_s3_bucket.media.arn}/originals/*"]
   }
 
-  # HeadBucket (the /healthz storage check) and listing keys (recovery of half-done
-  # deletions) are both s3:ListBucket; HeadBucket carries no prefix, so no prefix
-  # condition here. Without it, HeadObject of a missing key would also answer 403
-  # instead of 404.
+  statement {
+    sid       = "DeleteRenditions"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.media.arn}/renditions/*"]
+  }
+
+  # HeadBucket (the /healthz storage check) is s3:ListBucket and carries no prefix,
+  # so no prefix condition here. Without it, HeadObject of a missing key would also
+  # answer 403 instead of 404.
   statement {
     sid       = "MediaBucket"
     actions   = ["s3:ListBucket"]
@@ -112,12 +122,113 @@ data "aws_iam_policy_document" "task" {
       values   = ["s3.${var.region}.amazonaws.com"]
     }
   }
+
+  # Enqueue only: receiving, deleting and leasing jobs are the worker's.
+  statement {
+    sid       = "SendJobs"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.jobs.arn]
+  }
+
+  # A producer of an SSE-KMS queue needs both (SQS checks the data key it reuses).
+  statement {
+    sid       = "JobsEncryption"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${var.region}.amazonaws.com"]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "task" {
   name   = "media-bucket"
   role   = aws_iam_role.task.id
   policy = data.aws_iam_policy_document.task.json
+}
+
+# --- Worker role: the worker tasks' own AWS access. ---------------------------------
+# The worker reads originals and writes renditions; its recovery sweep (run once a
+# lease, imageshare/images/tier.py) sends lost jobs to the queue again, removes the
+# renditions of images it gives up, and finishes deletions that were interrupted
+# (originals and renditions). It never stores an original.
+
+resource "aws_iam_role" "worker" {
+  name               = "${local.name}-worker"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "worker" {
+  statement {
+    sid       = "ReadAndRemoveOriginals"
+    actions   = ["s3:GetObject", "s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.media.arn}/originals/*"]
+  }
+
+  statement {
+    sid       = "WriteRenditions"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.media.arn}/renditions/*"]
+  }
+
+  # Listing renditions/{id}/ (the sweep), HeadBucket (the storage check), and 404
+  # rather than 403 for a missing original.
+  statement {
+    sid       = "MediaBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.media.arn]
+  }
+
+  statement {
+    sid       = "MediaEncryption"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "TakeJobs"
+    actions = [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility", # the lease: extended while working, 0 to release
+      "sqs:GetQueueAttributes",
+    ]
+    resources = [aws_sqs_queue.jobs.arn]
+  }
+
+  # The recovery sweep enqueues the images whose job was lost (a crash, a failed send).
+  statement {
+    sid       = "SendLostJobsAgain"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.jobs.arn]
+  }
+
+  statement {
+    sid       = "JobsEncryption"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${var.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "worker" {
+  name   = "process-images"
+  role   = aws_iam_role.worker.id
+  policy = data.aws_iam_policy_document.worker.json
 }
 
 # --- VPC flow logs ----------------------------------------------------------------

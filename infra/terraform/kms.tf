@@ -1,7 +1,8 @@
 # One customer-managed key, rotated yearly, encrypts the app's data at rest: media
-# objects, secrets, logs, the database, Redis, the image repository and the alarm
-# topic. The account's IAM policies decide who uses it (the roles in iam.tf); the
-# statements below are for the AWS services that need the key policy itself.
+# objects, secrets, logs, the database, Redis, the image repository, the jobs queues
+# and the alarm topic. The account's IAM policies decide who uses it (the roles in
+# iam.tf); the statements below are for the AWS services that need the key policy
+# itself. (SQS needs none: only our task roles send and receive, queue.tf.)
 # The policy is its own resource, so the key does not wait for the distribution it names.
 
 resource "aws_kms_key" "main" {
@@ -38,6 +39,7 @@ resource "aws_kms_key_policy" "main" {
           ArnEquals = {
             "kms:EncryptionContext:aws:logs:arn" = [
               "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:/${local.name}/app",
+              "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:/${local.name}/worker",
               "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:/${local.name}/vpc-flow-logs",
             ]
           }

@@ -9,3 +9,12 @@ resource "aws_cloudwatch_log_group" "app" {
   # CloudWatch Logs must be allowed to use the key first (kms.tf).
   depends_on = [aws_kms_key_policy.main]
 }
+
+# The worker tasks' logs, kept and encrypted the same way.
+resource "aws_cloudwatch_log_group" "worker" {
+  name              = "/${local.name}/worker"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+
+  depends_on = [aws_kms_key_policy.main]
+}

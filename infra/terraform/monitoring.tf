@@ -148,3 +148,37 @@ resource "aws_cloudwatch_metric_alarm" "redis_memory" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }
+
+# --- Processing jobs (queue.tf, worker.tf) ------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "jobs_dead_letter" {
+  alarm_name          = "${local.name}-jobs-dead-letter"
+  alarm_description   = "A processing job was received three times without finishing and moved to the dead-letter queue. The worker's sweep marks its image failed (or enqueues it again if attempts remain). See docs/deploy.md, The dead-letter queue."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.jobs_dead_letter.name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "jobs_oldest" {
+  alarm_name          = "${local.name}-jobs-waiting-too-long"
+  alarm_description   = "A processing job has waited longer than var.job_queue_age_alarm_seconds for 5 minutes: the workers are down, failing, or at worker_max_count and behind. Uploads stay 'processing' meanwhile."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.jobs.name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  threshold           = var.job_queue_age_alarm_seconds
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}

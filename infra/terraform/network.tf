@@ -1,6 +1,6 @@
 # VPC over two availability zones. Public subnets hold the load balancer and the NAT
-# gateway(s); private subnets hold the app tasks, the database and Redis, none of which
-# has a public address.
+# gateway(s); private subnets hold the app and worker tasks, the database and Redis,
+# none of which has a public address.
 
 resource "aws_vpc" "main" {
   cidr_block           = var.vpc_cidr
@@ -66,7 +66,7 @@ resource "aws_route_table_association" "public" {
   route_table_id = aws_route_table.public.id
 }
 
-# NAT: the tasks reach Auth0, ECR, S3 and Secrets Manager through it. One shared
+# NAT: the tasks reach Auth0, ECR, SQS and Secrets Manager through it. One shared
 # gateway by default; var.nat_gateway_per_az gives each zone its own.
 locals {
   nat_count = var.nat_gateway_per_az ? length(local.azs) : 1
@@ -241,9 +241,46 @@ resource "aws_vpc_security_group_egress_rule" "tasks_to_redis" {
   referenced_security_group_id = aws_security_group.redis.id
 }
 
+# Worker tasks: no ingress at all; out to AWS APIs (SQS, S3, ECR, Secrets Manager,
+# CloudWatch), Postgres and Redis.
+resource "aws_security_group" "worker" {
+  name        = "${local.name}-worker"
+  description = "Worker tasks: no ingress; out to AWS APIs, Postgres and Redis"
+  vpc_id      = aws_vpc.main.id
+
+  tags = { Name = "${local.name}-worker" }
+}
+
+resource "aws_vpc_security_group_egress_rule" "worker_https" {
+  security_group_id = aws_security_group.worker.id
+  description       = "HTTPS to AWS APIs (SQS, S3, ECR, Secrets Manager, CloudWatch)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_egress_rule" "worker_to_db" {
+  security_group_id            = aws_security_group.worker.id
+  description                  = "Postgres"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = aws_security_group.db.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "worker_to_redis" {
+  security_group_id            = aws_security_group.worker.id
+  description                  = "Redis"
+  ip_protocol                  = "tcp"
+  from_port                    = 6379
+  to_port                      = 6379
+  referenced_security_group_id = aws_security_group.redis.id
+}
+
 resource "aws_security_group" "db" {
   name        = "${local.name}-db"
-  description = "Postgres: from the app tasks only"
+  description = "Postgres: from the app and worker tasks only"
   vpc_id      = aws_vpc.main.id
 
   tags = { Name = "${local.name}-db" }
@@ -258,9 +295,18 @@ resource "aws_vpc_security_group_ingress_rule" "db_from_tasks" {
   referenced_security_group_id = aws_security_group.tasks.id
 }
 
+resource "aws_vpc_security_group_ingress_rule" "db_from_worker" {
+  security_group_id            = aws_security_group.db.id
+  description                  = "Postgres from the worker tasks"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = aws_security_group.worker.id
+}
+
 resource "aws_security_group" "redis" {
   name        = "${local.name}-redis"
-  description = "Redis: from the app tasks only"
+  description = "Redis: from the app and worker tasks only"
   vpc_id      = aws_vpc.main.id
 
   tags = { Name = "${local.name}-redis" }
@@ -273,4 +319,13 @@ resource "aws_vpc_security_group_ingress_rule" "redis_from_tasks" {
   from_port                    = 6379
   to_port                      = 6379
   referenced_security_group_id = aws_security_group.tasks.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "redis_from_worker" {
+  security_group_id            = aws_security_group.redis.id
+  description                  = "Redis from the worker tasks"
+  ip_protocol                  = "tcp"
+  from_port                    = 6379
+  to_port                      = 6379
+  referenced_security_group_id = aws_security_group.worker.id
 }

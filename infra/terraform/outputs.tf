@@ -23,6 +23,11 @@ output "log_group" {
   value       = aws_cloudwatch_log_group.app.name
 }
 
+output "worker_log_group" {
+  description = "CloudWatch log group of the worker tasks (aws logs tail <name> --follow)."
+  value       = aws_cloudwatch_log_group.worker.name
+}
+
 output "ecs_cluster" {
   description = "ECS cluster name."
   value       = aws_ecs_cluster.main.name
@@ -31,6 +36,26 @@ output "ecs_cluster" {
 output "ecs_service" {
   description = "ECS service name of the app."
   value       = aws_ecs_service.app.name
+}
+
+output "worker_service" {
+  description = "ECS service name of the workers."
+  value       = aws_ecs_service.worker.name
+}
+
+output "jobs_queue_url" {
+  description = "URL of the processing jobs queue (SQS_QUEUE_URL)."
+  value       = aws_sqs_queue.jobs.url
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the jobs' dead-letter queue: jobs received three times without finishing."
+  value       = aws_sqs_queue.jobs_dead_letter.url
+}
+
+output "dead_letter_redrive_command" {
+  description = "Moves every message of the dead-letter queue back to the jobs queue (aws sqs start-message-move-task). Only useful for jobs whose images are still processing: see docs/deploy.md."
+  value       = "aws sqs start-message-move-task --region ${var.region} --source-arn ${aws_sqs_queue.jobs_dead_letter.arn} --destination-arn ${aws_sqs_queue.jobs.arn}"
 }
 
 output "migrate_command" {

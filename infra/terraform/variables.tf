@@ -170,7 +170,7 @@ variable "task_cpu" {
 }
 
 variable "task_memory" {
-  description = "Memory of one app task in MiB; must suit task_cpu (Fargate's table). Image processing holds a decoded image in memory."
+  description = "Memory of one app task in MiB; must suit task_cpu (Fargate's table). The app tasks stream uploads to S3 but decode nothing (the worker tasks do)."
   type        = number
   default     = 2048
 
@@ -253,9 +253,121 @@ variable "ecr_keep_images" {
 }
 
 variable "extra_environment" {
-  description = "More plain environment variables for the app and migrate containers (not secrets). They cannot replace a setting of the contract."
+  description = "More plain environment variables for the app, worker and migrate containers (not secrets). They cannot replace a setting of the contract."
   type        = map(string)
   default     = {}
+}
+
+# --- Worker (ECS) and the jobs queue ------------------------------------------
+
+variable "worker_cpu" {
+  description = "CPU units of one worker task (1024 = one vCPU); the worker decodes images and encodes renditions."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.worker_cpu)
+    error_message = "Fargate CPU must be 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+}
+
+variable "worker_memory" {
+  description = "Memory of one worker task in MiB; must suit worker_cpu (Fargate's table). WORKER_MEMORY_BUDGET is worker_memory_budget_percent of it."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.worker_memory >= 1024
+    error_message = "Give a worker task at least 1024 MiB: decoding a large image needs it."
+  }
+}
+
+variable "worker_concurrency" {
+  description = "WORKER_CONCURRENCY: jobs one worker task processes at once. About two per vCPU keeps the CPU busy while a job waits for S3 or the database; WORKER_MEMORY_BUDGET still bounds what they hold together."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.worker_concurrency >= 1 && var.worker_concurrency <= 64
+    error_message = "WORKER_CONCURRENCY must be between 1 and 64."
+  }
+}
+
+variable "worker_memory_budget_percent" {
+  description = "WORKER_MEMORY_BUDGET as a percentage of worker_memory: the decode memory the worker process may hold (50: 1 GiB of a 2 GiB task). The rest is for Python, the libraries, buffers and the encoded renditions."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.worker_memory_budget_percent >= 10 && var.worker_memory_budget_percent <= 80
+    error_message = "The memory budget must be between 10 and 80 percent of the task's memory."
+  }
+}
+
+variable "worker_stop_timeout_seconds" {
+  description = "Seconds ECS gives a stopping worker task between SIGTERM and SIGKILL (stopTimeout); jobs under way may finish for all but the last 10 (WORKER_SHUTDOWN_SECONDS), the rest are handed back to the queue."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.worker_stop_timeout_seconds >= 15 && var.worker_stop_timeout_seconds <= 120
+    error_message = "The stop timeout must be between 15 and 120 seconds (Fargate's most)."
+  }
+}
+
+variable "worker_min_count" {
+  description = "Fewest worker tasks (the autoscaling minimum). At least one: a queue with no worker scales out only after its jobs have waited (see docs/deploy.md, Scaling the workers)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.worker_min_count >= 1
+    error_message = "Run at least one worker task."
+  }
+}
+
+variable "worker_max_count" {
+  description = "Most worker tasks autoscaling may run. Each holds database connections: keep worker_max_count x WORKER_CONCURRENCY within what the database allows beside the app tasks."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.worker_max_count >= 1
+    error_message = "The autoscaling maximum must be at least one worker task."
+  }
+}
+
+variable "worker_backlog_per_task_target" {
+  description = "Jobs waiting in the queue per running worker task that autoscaling aims for: the longest acceptable wait (seconds) times the images per second one worker task processes (docs/deploy.md, Scaling the workers)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.worker_backlog_per_task_target >= 1
+    error_message = "The backlog target must be at least one job per task."
+  }
+}
+
+variable "job_lease_seconds" {
+  description = "JOB_LEASE_SECONDS, and the jobs queue's visibility timeout: how long a received job stays invisible before it is handed out again (the worker extends it while an image is still being processed)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.job_lease_seconds >= 10 && var.job_lease_seconds <= 43200
+    error_message = "The lease must be between 10 seconds and 12 hours (SQS's limit)."
+  }
+}
+
+variable "job_queue_age_alarm_seconds" {
+  description = "Alarm when the oldest waiting job is older than this many seconds: the workers are down, failing, or at worker_max_count and behind."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.job_queue_age_alarm_seconds >= 60
+    error_message = "The age alarm needs at least 60 seconds (SQS reports once a minute)."
+  }
 }
 
 # --- App settings (the settings contract, README "Settings") ------------------

@@ -13,9 +13,12 @@ downloaded here, so the checks are:
 - checkov finds nothing, except checks skipped in the code with a written reason
   (checkov lives in .venv-infra: its fork of the HCL parser clashes with python-hcl2);
 - the rules of this deployment, read from the parsed HCL (python-hcl2): every setting
-  of the README's contract reaches the app, the bucket is private, CloudFront reaches
-  S3 only through Origin Access Control, data stores sit in private subnets, HTTP
-  redirects to HTTPS, CloudFront requires TLS 1.2 and never caches the dynamic paths.
+  of the README's contract reaches the app and the worker, the bucket is private,
+  CloudFront reaches S3 only through Origin Access Control, data stores sit in private
+  subnets, HTTP redirects to HTTPS, CloudFront requires TLS 1.2 and never caches the
+  dynamic paths; the jobs queue is encrypted and dead-letters after the app's attempt
+  limit, the worker has no load balancer and no ingress, and the web and worker roles
+  each hold only their side of the queue and the bucket.
 
 A missing tool is a failure that says how to install it, never a skip.
 """
@@ -52,6 +55,8 @@ SECRET_SETTINGS = {
     "REDIS_URL",
     "REFLEX_REDIS_URL",
 }
+# What only the worker does with the jobs queue (the web tasks only send).
+WORKER_ONLY_SQS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 UNCACHED_PATHS = {"/_event*", "/graphql*", "/auth/*"}
 META_ARGUMENTS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner"}
 
@@ -495,6 +500,11 @@ def test_every_setting_of_the_contract_reaches_the_app(config):
         in config.locals["secret_values"]["CLOUDFRONT_PRIVATE_KEY"]
     )
 
+    # Jobs: the web tasks only enqueue (production refuses another backend).
+    assert environment["JOBS_BACKEND"] == "sqs"
+    assert environment["SQS_QUEUE_URL"] == "${aws_sqs_queue.jobs.url}"
+    assert environment["JOB_LEASE_SECONDS"] == "${tostring(var.job_lease_seconds)}"
+
     # Both task definitions hand all of it to their container.
     for name, command in (("app", '["serve"]'), ("migrate", '["migrate"]')):
         definition = config.resource("aws_ecs_task_definition", name)["container_definitions"]
@@ -504,6 +514,40 @@ def test_every_setting_of_the_contract_reaches_the_app(config):
         assert '"awslogs"' in definition and "aws_cloudwatch_log_group.app.name" in definition
     assert "local.app_environment" in config.locals["container_environment"]
     assert "local.app_secret_names" in config.locals["container_secrets"]
+
+    # The worker: the same settings and secrets, plus its own values of WORKER_*.
+    worker_settings = config.locals["worker_settings"]
+    assert set(worker_settings) == {
+        "WORKER_CONCURRENCY",
+        "WORKER_MEMORY_BUDGET",
+        "WORKER_SHUTDOWN_SECONDS",
+    }
+    assert set(worker_settings) <= contract
+    for name in worker_settings:
+        assert environment[name] == "", f"{name}: the web tasks process nothing"
+        assert worker_settings[name], f"{name}: the worker needs a value"
+    assert "var.worker_concurrency" in worker_settings["WORKER_CONCURRENCY"]
+    assert "var.worker_memory" in worker_settings["WORKER_MEMORY_BUDGET"]
+    assert config.locals["worker_environment"] == (
+        "${merge(local.app_environment, local.worker_settings)}"
+    )
+    assert "local.worker_environment" in config.locals["worker_container_environment"]
+    definition = config.resource("aws_ecs_task_definition", "worker")["container_definitions"]
+    assert "environment = local.worker_container_environment" in definition
+    assert "secrets = local.container_secrets" in definition
+    assert 'command = ["worker"]' in definition
+    assert '"awslogs"' in definition and "aws_cloudwatch_log_group.worker.name" in definition
+
+
+def test_worker_memory_budget_is_half_a_task_by_default(config):
+    """WORKER_MEMORY_BUDGET for the default 2 GiB worker: 1 GiB, as the app expects."""
+    memory = config.variables["worker_memory"]["default"]
+    percent = config.variables["worker_memory_budget_percent"]["default"]
+    assert memory == 2048 and memory * 1048576 * percent // 100 == 1073741824
+    expression = config.locals["worker_settings"]["WORKER_MEMORY_BUDGET"]
+    assert expression == (
+        "${tostring(floor(var.worker_memory * 1048576 * var.worker_memory_budget_percent / 100))}"
+    )
 
 
 def test_migrate_command_runs_the_migrate_task_in_the_private_subnets(config):
@@ -740,7 +784,8 @@ def test_database_and_redis_are_private(config):
     assert redis["security_group_ids"] == ["${aws_security_group.redis.id}"]
     assert redis["parameter_group_name"] == "${aws_elasticache_parameter_group.main.name}"
 
-    # Only the app tasks reach either; nothing is open to the internet but CloudFront's range.
+    # Only the app and worker tasks reach either; nothing is open to the internet but
+    # CloudFront's range.
     ingress = config.of_type("aws_vpc_security_group_ingress_rule")
     for name, rule in ingress.items():
         assert "cidr_ipv4" not in rule and "cidr_ipv6" not in rule, f"{name} opens to addresses"
@@ -748,7 +793,10 @@ def test_database_and_redis_are_private(config):
             "${aws_security_group.db.id}",
             "${aws_security_group.redis.id}",
         ):
-            assert rule["referenced_security_group_id"] == "${aws_security_group.tasks.id}", name
+            assert rule["referenced_security_group_id"] in (
+                "${aws_security_group.tasks.id}",
+                "${aws_security_group.worker.id}",
+            ), name
     assert not config.of_type("aws_security_group_rule"), "one style of rules only"
     for name, group in config.of_type("aws_security_group").items():
         assert "ingress" not in group and "egress" not in group, f"{name}: rules are resources"
@@ -793,6 +841,8 @@ def test_service_runs_in_private_subnets_with_rollback(config):
     )
     policies = set()
     for policy in config.of_type("aws_appautoscaling_policy").values():
+        if policy["resource_id"] != "${aws_appautoscaling_target.app.resource_id}":
+            continue
         tracking = block(policy, "target_tracking_scaling_policy_configuration")
         policies.add(block(tracking, "predefined_metric_specification")["predefined_metric_type"])
     assert policies == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
@@ -802,6 +852,237 @@ def test_service_runs_in_private_subnets_with_rollback(config):
     assert config.resource("aws_cloudwatch_log_group", "app")["retention_in_days"] == (
         "${var.log_retention_days}"
     )
+
+
+# --- Processing jobs: the queue, the worker service, who may do what ---------------------
+
+
+def _app_constant(relative: str, pattern: str) -> int:
+    """A constant of the app, read from its source: the infrastructure must agree with it."""
+    path = ROOT / relative
+    match = re.search(pattern, path.read_text(), re.MULTILINE) if path.exists() else None
+    if not match:
+        pytest.fail(
+            f"{relative} no longer defines {pattern!r}: find where the app keeps that value "
+            "now and update this test (and the Terraform that must agree with it)."
+        )
+    return int(match.group(1))
+
+
+def test_jobs_queue_dead_letters_after_the_apps_attempts(config):
+    attempts = _app_constant("imageshare/images/pipeline.py", r"^MAX_ATTEMPTS = (\d+)$")
+    assert config.locals["job_max_attempts"] == attempts == 3, (
+        "SQS's maxReceiveCount (local.job_max_attempts) must equal the app's MAX_ATTEMPTS"
+    )
+    jobs = config.resource("aws_sqs_queue", "jobs")
+    dead = config.resource("aws_sqs_queue", "jobs_dead_letter")
+    assert "deadLetterTargetArn = aws_sqs_queue.jobs_dead_letter.arn" in jobs["redrive_policy"]
+    assert "maxReceiveCount = local.job_max_attempts" in jobs["redrive_policy"]
+    assert "redrive_policy" not in dead, "the dead-letter queue is the end of the line"
+    assert not config.of_type("aws_sqs_queue_redrive_policy"), "one place for the redrive policy"
+    allow = config.resource("aws_sqs_queue_redrive_allow_policy", "jobs_dead_letter")
+    assert allow["queue_url"] == "${aws_sqs_queue.jobs_dead_letter.id}"
+    assert 'redrivePermission = "byQueue"' in allow["redrive_allow_policy"]
+    assert "sourceQueueArns = [aws_sqs_queue.jobs.arn]" in allow["redrive_allow_policy"]
+
+    # The lease is JOB_LEASE_SECONDS; long polling; retention (a message keeps its
+    # enqueue time when it is moved, so the dead-letter queue must keep it longer).
+    assert jobs["visibility_timeout_seconds"] == "${var.job_lease_seconds}"
+    assert config.variables["job_lease_seconds"]["default"] == 60
+    assert jobs["receive_wait_time_seconds"] == 20
+    assert jobs["message_retention_seconds"] == 4 * 86400
+    assert dead["message_retention_seconds"] == 14 * 86400
+
+    for name, queue in (("jobs", jobs), ("jobs_dead_letter", dead)):
+        assert queue["kms_master_key_id"] == "${aws_kms_key.main.arn}", f"{name}: not encrypted"
+        assert queue.get("sqs_managed_sse_enabled") is not True, name
+        assert queue.get("fifo_queue") is not True, name
+        policy = config.resource("aws_sqs_queue_policy", name)
+        assert policy["queue_url"] == f"${{aws_sqs_queue.{name}.id}}"
+    statements = _statements(config, "jobs_queue")
+    assert statements and all(s["effect"] == "Deny" for s in statements), (
+        "the queue policies only deny; the task roles' policies grant"
+    )
+    (condition,) = blocks(statements[0], "condition")
+    assert condition["variable"] == "aws:SecureTransport" and condition["values"] == ["false"]
+
+
+def test_worker_service_has_no_load_balancer_and_no_ingress(config):
+    service = config.resource("aws_ecs_service", "worker")
+    assert not blocks(service, "load_balancer"), "the worker serves nothing"
+    assert "health_check_grace_period_seconds" not in service
+    assert service["task_definition"] == "${aws_ecs_task_definition.worker.arn}"
+    network = block(service, "network_configuration")
+    assert network["subnets"] == "${aws_subnet.private[*].id}"
+    assert network["assign_public_ip"] is False
+    assert network["security_groups"] == ["${aws_security_group.worker.id}"]
+    breaker = block(service, "deployment_circuit_breaker")
+    assert breaker["enable"] is True and breaker["rollback"] is True
+
+    worker_group = "${aws_security_group.worker.id}"
+    for name, rule in config.of_type("aws_vpc_security_group_ingress_rule").items():
+        assert rule["security_group_id"] != worker_group, f"{name}: the worker takes no ingress"
+    egress = {
+        (rule["to_port"], rule.get("referenced_security_group_id", rule.get("cidr_ipv4")))
+        for rule in config.of_type("aws_vpc_security_group_egress_rule").values()
+        if rule["security_group_id"] == worker_group
+    }
+    assert egress == {
+        (443, "0.0.0.0/0"),
+        (5432, "${aws_security_group.db.id}"),
+        (6379, "${aws_security_group.redis.id}"),
+    }
+
+    definition = config.resource("aws_ecs_task_definition", "worker")
+    assert definition["task_role_arn"] == "${aws_iam_role.worker.arn}", "its own role"
+    assert definition["execution_role_arn"] == "${aws_iam_role.execution.arn}"
+    assert definition["cpu"] == "${var.worker_cpu}"
+    assert definition["memory"] == "${var.worker_memory}"
+    containers = definition["container_definitions"]
+    assert "portMappings" not in containers
+    # ECS's stopTimeout leaves the worker time to hand back what it could not finish
+    # within WORKER_SHUTDOWN_SECONDS before SIGKILL; Fargate allows at most 120 s.
+    assert "stopTimeout = var.worker_stop_timeout_seconds" in containers
+    shutdown = config.locals["worker_settings"]["WORKER_SHUTDOWN_SECONDS"]
+    margin = re.fullmatch(r"\$\{tostring\(var\.worker_stop_timeout_seconds - (\d+)\)\}", shutdown)
+    assert margin and int(margin.group(1)) >= 5, shutdown
+    stop_timeout = config.variables["worker_stop_timeout_seconds"]
+    assert (
+        "var.worker_stop_timeout_seconds <= 120" in block(stop_timeout, "validation")["condition"]
+    )
+    assert stop_timeout["default"] - int(margin.group(1)) >= 20, "time to finish jobs under way"
+    for name in ("app", "migrate"):
+        assert config.resource("aws_ecs_task_definition", name)["task_role_arn"] == (
+            "${aws_iam_role.task.arn}"
+        )
+
+    logs = config.resource("aws_cloudwatch_log_group", "worker")
+    assert logs["retention_in_days"] == "${var.log_retention_days}"
+    assert logs["kms_key_id"] == "${aws_kms_key.main.arn}"
+    assert "/${local.name}/worker" in " ".join(
+        strings(config.resource("aws_kms_key_policy", "main")["policy"])
+    ), "CloudWatch Logs must be allowed to encrypt the worker's log group"
+    writes = {s["sid"]: s for s in _statements(config, "execution")}["WriteAppLogs"]
+    assert "${aws_cloudwatch_log_group.worker.arn}:log-stream:*" in writes["resources"]
+
+
+def test_worker_scales_on_backlog_per_task(config):
+    target = config.resource("aws_appautoscaling_target", "worker")
+    assert target["resource_id"] == (
+        "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.worker.name}"
+    )
+    assert target["min_capacity"] == "${var.worker_min_count}"
+    assert config.variables["worker_min_count"]["default"] >= 1
+    assert (
+        "var.worker_min_count >= 1"
+        in block(config.variables["worker_min_count"], "validation")["condition"]
+    ), "at least one worker: target tracking cannot scale out from zero tasks"
+
+    (policy,) = [
+        p
+        for p in config.of_type("aws_appautoscaling_policy").values()
+        if p["resource_id"] == "${aws_appautoscaling_target.worker.resource_id}"
+    ]
+    assert policy["policy_type"] == "TargetTrackingScaling"
+    tracking = block(policy, "target_tracking_scaling_policy_configuration")
+    assert tracking["target_value"] == "${var.worker_backlog_per_task_target}"
+    metrics = {
+        m["id"]: m for m in blocks(block(tracking, "customized_metric_specification"), "metrics")
+    }
+    (result,) = [m for m in metrics.values() if m.get("return_data") is True]
+    numerator, denominator = (part.strip() for part in result["expression"].split("/"))
+
+    def metric(metric_id: str) -> tuple[str, str, dict]:
+        found = block(block(metrics[metric_id], "metric_stat"), "metric")
+        dimensions = {d["name"]: d["value"] for d in blocks(found, "dimensions")}
+        return found["namespace"], found["metric_name"], dimensions
+
+    assert metric(numerator) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        {"QueueName": "${aws_sqs_queue.jobs.name}"},
+    )
+    assert metric(denominator) == (
+        "ECS/ContainerInsights",
+        "RunningTaskCount",
+        {
+            "ClusterName": "${aws_ecs_cluster.main.name}",
+            "ServiceName": "${aws_ecs_service.worker.name}",
+        },
+    )
+
+
+def _grants(config: Config, policy_document: str) -> dict[str, set[str]]:
+    """Action -> the resources a policy document allows it on."""
+    grants: dict[str, set[str]] = {}
+    for statement in _statements(config, policy_document):
+        if statement.get("effect", "Allow") == "Allow":
+            for action in statement["actions"]:
+                grants.setdefault(action, set()).update(statement["resources"])
+    return grants
+
+
+def test_web_and_worker_roles_each_hold_only_their_side(config):
+    web, worker = _grants(config, "task"), _grants(config, "worker")
+    jobs = "${aws_sqs_queue.jobs.arn}"
+
+    # The web tasks only enqueue; taking, leasing and deleting jobs is the worker's.
+    web_sqs = {a for a in web if a.startswith("sqs:")}
+    assert web_sqs == {"sqs:SendMessage"}, f"the web role may only send jobs: {sorted(web_sqs)}"
+    worker_sqs = {a for a in worker if a.startswith("sqs:")}
+    assert WORKER_ONLY_SQS <= worker_sqs, f"the worker cannot take jobs: {sorted(worker_sqs)}"
+    # The worker sends only what its recovery sweep enqueues again (imageshare/images/tier.py).
+    assert worker_sqs <= WORKER_ONLY_SQS | {"sqs:GetQueueAttributes", "sqs:SendMessage"}
+    for grants in (web, worker):
+        for action in {a for a in grants if a.startswith("sqs:")}:
+            assert grants[action] == {jobs}, f"{action} on {grants[action]}: the jobs queue only"
+    for document in ("task", "worker", "execution"):
+        assert not any(
+            "jobs_dead_letter" in r for rs in _grants(config, document).values() for r in rs
+        ), f"{document}: the dead-letter queue is for operators"
+
+    # The bucket: the web stores originals and deletes images; the worker reads
+    # originals and writes renditions (and finishes interrupted deletions).
+    originals = "${aws_s3_bucket.media.arn}/originals/*"
+    renditions = "${aws_s3_bucket.media.arn}/renditions/*"
+    assert web["s3:PutObject"] == {originals}, "the web tasks never write renditions"
+    assert web["s3:GetObject"] == {originals}, "owners download originals (presigned)"
+    assert web["s3:DeleteObject"] == {originals, renditions}, "deleting an image"
+    assert worker["s3:GetObject"] == {originals}
+    assert worker["s3:PutObject"] == {renditions}, "the worker never writes originals"
+    assert worker["s3:DeleteObject"] == {originals, renditions}
+
+    # KMS only through S3 and SQS, each role for itself.
+    for document in ("task", "worker"):
+        services = set()
+        for statement in _statements(config, document):
+            if any(a.startswith("kms:") for a in statement["actions"]):
+                (condition,) = blocks(statement, "condition")
+                assert condition["variable"] == "kms:ViaService", document
+                services |= set(condition["values"])
+        assert services == {"s3.${var.region}.amazonaws.com", "sqs.${var.region}.amazonaws.com"}
+    for role in ("task", "worker"):
+        policy = config.resource("aws_iam_role_policy", role)
+        assert policy["role"] == f"${{aws_iam_role.{role}.id}}"
+        assert policy["policy"] == f"${{data.aws_iam_policy_document.{role}.json}}"
+
+
+def test_job_alarms_reach_the_alarm_topic(config):
+    alarms = {
+        (a["metric_name"], a["dimensions"].get("QueueName")): a
+        for a in config.of_type("aws_cloudwatch_metric_alarm").values()
+        if a.get("namespace") == "AWS/SQS"
+    }
+    dead = alarms[("ApproximateNumberOfMessagesVisible", "${aws_sqs_queue.jobs_dead_letter.name}")]
+    assert dead["threshold"] == 0 and dead["comparison_operator"] == "GreaterThanThreshold"
+    age = alarms[("ApproximateAgeOfOldestMessage", "${aws_sqs_queue.jobs.name}")]
+    assert age["threshold"] == "${var.job_queue_age_alarm_seconds}"
+    assert age["comparison_operator"] == "GreaterThanThreshold"
+    for alarm in (dead, age):
+        assert alarm["alarm_actions"] == "${local.alarm_actions}"
+        assert alarm["treat_missing_data"] == "notBreaching", "an idle queue reports nothing"
+    for output in ("jobs_queue_url", "dead_letter_queue_url", "worker_service", "worker_log_group"):
+        assert output in config.outputs
 
 
 # --- IAM: named resources only ------------------------------------------------------------
@@ -818,23 +1099,30 @@ def test_iam_policies_name_their_resources(config):
                     f"{name}: statement {statement.get('sid')} grants on every resource"
                 )
             assert "*" not in strings(statement.get("actions", [])), f"{name}: every action"
-    task = {s["sid"]: s for s in _statements(config, "task")}
-    assert task["MediaObjects"]["resources"] == [
-        "${aws_s3_bucket.media.arn}/originals/*",
-        "${aws_s3_bucket.media.arn}/renditions/*",
-    ]
-    assert set(task["MediaObjects"]["actions"]) <= {
-        "s3:GetObject",
-        "s3:PutObject",
-        "s3:DeleteObject",
-        "s3:AbortMultipartUpload",
-    }
-    assert task["MediaBucket"] == {
-        "sid": "MediaBucket",
-        "actions": ["s3:ListBucket"],
-        "resources": ["${aws_s3_bucket.media.arn}"],
-        "__is_block__": True,
-    }
+    for role in ("task", "worker"):
+        objects = [
+            s
+            for s in _statements(config, role)
+            if any(a.startswith("s3:") for a in s["actions"]) and s["sid"] != "MediaBucket"
+        ]
+        for statement in objects:
+            assert set(statement["resources"]) <= {
+                "${aws_s3_bucket.media.arn}/originals/*",
+                "${aws_s3_bucket.media.arn}/renditions/*",
+            }, f"{role}: {statement['sid']} reaches beyond originals/ and renditions/"
+            assert set(statement["actions"]) <= {
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            }, f"{role}: {statement['sid']}"
+        bucket = {s["sid"]: s for s in _statements(config, role)}["MediaBucket"]
+        assert bucket == {
+            "sid": "MediaBucket",
+            "actions": ["s3:ListBucket"],
+            "resources": ["${aws_s3_bucket.media.arn}"],
+            "__is_block__": True,
+        }, role
     secrets = {s["sid"]: s for s in _statements(config, "execution")}["ReadTheAppSecrets"]
     assert secrets["actions"] == ["secretsmanager:GetSecretValue"]
     assert "aws_secretsmanager_secret.app[name].arn" in secrets["resources"]
