@@ -88,6 +88,7 @@ class ImagePipeline:
             return JobResult.FAILED if self.give_up(image_id) else JobResult.SKIPPED
         if claim is not Claim.TAKEN:
             return JobResult.SKIPPED
+        logger.info("processing image %s", image_id)
         with _Heartbeat(self.lease / 3, lambda: self._beat(image_id, keep_alive)):
             return self._attempt(image_id)
 

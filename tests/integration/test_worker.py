@@ -96,6 +96,7 @@ def worker(settings_env: dict[str, str], **extra: str) -> Iterator[subprocess.Po
     env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", **settings_env, **extra}
     log = ARTIFACTS / f"worker-{os.getpid()}-{next(_workers)}.log"
     process = start_process([str(VENV_BIN / "python"), "-m", "imageshare.worker"], env=env, log=log)
+    process.log = log  # type: ignore[attr-defined]
     try:
         yield process
     finally:
@@ -159,18 +160,65 @@ def test_a_killed_workers_job_comes_back_after_its_lease_and_another_finishes_it
     web, owner, database, settings_env, queue
 ):
     image_id = upload(web, owner, "slow.png", slow_png())
-    with worker(settings_env) as first:
+    with worker(settings_env) as one, worker(settings_env) as other:
         wait_for(lambda: row(database, image_id).attempts == 1, timeout=60, what="a claim")
-        os.killpg(first.pid, signal.SIGKILL)  # mid-image: no cleanup of any kind runs
-        first.wait()
-    assert tuple(row(database, image_id)) == ("processing", 1, None)
-    killed_at = time.monotonic()
-    with worker(settings_env):
+        holder = next(w for w in (one, other) if f"processing image {image_id}" in log_of(w))
+        os.killpg(holder.pid, signal.SIGKILL)  # mid-image: no cleanup of any kind runs
+        holder.wait()
+        killed_at = time.monotonic()
+        assert tuple(row(database, image_id)) == ("processing", 1, None)
         wait_for(lambda: row(database, image_id).status == "ready", timeout=120, what="ready")
-        # Not before the dead worker's lease ran out.
+        # Not before the dead worker's lease ran out; by the one still alive.
         assert time.monotonic() - killed_at >= LEASE_SECONDS * 2 / 3
+        survivor = other if holder is one else one
+        assert f"image {image_id}: ready" in log_of(survivor)
     assert row(database, image_id).attempts == 2
     assert queue.depth() == 0
+
+
+def test_a_storm_of_decompression_bombs_stays_within_the_memory_budget(
+    web, owner, database, settings_env, queue
+):
+    """Eight tiny files declaring about 60 megapixels each, four jobs at once: the worker
+    holds no more than its budget for decoding, and each image ends ready or failed."""
+    bombs = {
+        "webp": [samples.webp_bomb(), samples.webp_bomb(16383, 3661)],
+        "png": [samples.png_bomb(), samples.png_bomb(7745, 7744)],
+        "jpeg": [samples.progressive_jpeg_bomb(), samples.progressive_jpeg_bomb(9000, 6599)],
+        "gif": [samples.gif_bomb(), samples.gif_bomb(7745, 7744)],
+    }
+    ids = [upload(web, owner, f"bomb-{n}.{kind}", data)
+           for kind, files in bombs.items() for n, data in enumerate(files)]  # fmt: skip
+    budget = 1200 * 1024 * 1024
+    with worker(settings_env, WORKER_CONCURRENCY="4", WORKER_MEMORY_BUDGET=str(budget)) as w:
+        wait_for(lambda: "taking jobs" in log_of(w), timeout=60, what="the worker to start")
+        baseline = memory_of(w.pid, "VmRSS")
+        wait_for(
+            lambda: all(row(database, i).status in ("ready", "failed") for i in ids),
+            timeout=240,
+            what="every bomb ready or failed",
+        )
+        peak = memory_of(w.pid, "VmHWM")
+    margin = 150 * 1024 * 1024  # the renditions in flight, the interpreter's own growth
+    print(f"storm: baseline {baseline >> 20} MiB, peak {peak >> 20} MiB, budget {budget >> 20} MiB")
+    assert peak - baseline <= budget + margin, (
+        f"peak {peak >> 20} MiB over a baseline of {baseline >> 20} MiB, budget {budget >> 20} MiB"
+    )
+    # Two 1-GiB WebP decodes beside two others would have taken 2.5 GiB: the budget
+    # made them wait, and every one was processed in the end.
+    assert [tuple(row(database, i)) for i in ids] == [("ready", 1, None)] * len(ids)
+
+
+def log_of(process: subprocess.Popen) -> str:
+    return process.log.read_text(errors="replace")  # type: ignore[attr-defined]
+
+
+def memory_of(pid: int, field: str) -> int:
+    """A figure of /proc/PID/status, in bytes."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(field)
 
 
 def test_a_poison_file_is_given_up_after_three_deaths_and_the_images_behind_it_are_ready(
