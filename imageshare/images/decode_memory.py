@@ -50,8 +50,9 @@ import os
 
 from PIL import Image
 
+from imageshare.images.inspection import Inspection
 from imageshare.images.kinds import RenditionName
-from imageshare.images.processing import RENDITION_EDGES, Inspection, rendition_sizes
+from imageshare.images.processing import RENDITION_EDGES, rendition_sizes
 
 MiB = 1024 * 1024
 

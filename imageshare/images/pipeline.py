@@ -38,10 +38,10 @@ from pathlib import Path
 from sqlmodel import Session
 
 from imageshare.db import session_scope
-from imageshare.images import decode_memory, processing
+from imageshare.images import decode_memory, inspection, processing
 from imageshare.images import service as images
 from imageshare.images.budget import MemoryBudget, TooLarge
-from imageshare.images.processing import RejectedImage
+from imageshare.images.inspection import RejectedImage
 from imageshare.images.service import Claim, rendition_key
 from imageshare.images.storage import Storage
 from imageshare.jobs import JobResult
@@ -127,8 +127,8 @@ class ImagePipeline:
                 original.open("wb") as out,
             ):
                 shutil.copyfileobj(source, out, length=1024 * 1024)
-            inspection = processing.inspect(original, max_pixels=self.max_pixels)
-            with self.budget.reserve(decode_memory.render_cost(inspection)):
+            header = inspection.inspect(original, max_pixels=self.max_pixels)
+            with self.budget.reserve(decode_memory.render_cost(header)):
                 try:
                     return processing.render(original)
                 finally:

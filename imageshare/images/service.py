@@ -24,9 +24,10 @@ from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import utcnow
 from imageshare.errors import InvalidInput, NotAllowed, NotFound
 from imageshare.events import GALLERY_TOPIC, Event, owner_topic, publish_after_commit
+from imageshare.images.inspection import Inspection
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, ImageTag, Rendition, Tag
-from imageshare.images.processing import Inspection, ProcessedImage
+from imageshare.images.processing import ProcessedImage
 
 # Event kinds (imageshare/events.py), published after the change commits.
 STATUS_CHANGED = "image_status_changed"  # on owner_topic: processing → ready or failed

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from imageshare.auth.viewer import Viewer
 from imageshare.db import session_scope
 from imageshare.errors import InvalidInput, NotAllowed
-from imageshare.images import processing
+from imageshare.images import inspection
 from imageshare.images import service as images
+from imageshare.images.inspection import RejectedImage
 from imageshare.images.kinds import Visibility
 from imageshare.images.pipeline import Sessions
-from imageshare.images.processing import RejectedImage
 from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails
 from imageshare.images.storage import Storage
@@ -120,19 +120,19 @@ class Uploads:
             return UploadOutcome(name, duplicate_of=duplicate.id)
         assert received.path is not None
         try:
-            inspection = processing.inspect(received.path, max_pixels=self.max_pixels)
+            header = inspection.inspect(received.path, max_pixels=self.max_pixels)
         except RejectedImage as rejection:
             return UploadOutcome(name, refused=str(rejection))
         image_id = uuid.uuid4()
         with self._sessions() as db:
             images.create_processing(
-                db, viewer=viewer, image_id=image_id, details=details, inspection=inspection,
+                db, viewer=viewer, image_id=image_id, details=details, inspection=header,
                 byte_size=received.size, sha256=received.sha256,
             )  # fmt: skip
         try:
             with received.path.open("rb") as original:
                 self.storage.put(
-                    images.original_key(image_id), original, content_type=inspection.content_type
+                    images.original_key(image_id), original, content_type=header.content_type
                 )
         except BaseException:
             # No row without its original. Should this fail too, the sweep removes it.

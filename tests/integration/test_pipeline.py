@@ -19,7 +19,7 @@ from PIL import Image
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import create_db_engine, session_scope
 from imageshare.errors import NotAllowed
-from imageshare.images import processing
+from imageshare.images import inspection, processing
 from imageshare.images import service as images
 from imageshare.images.kinds import Status, Visibility
 from imageshare.images.pipeline import GAVE_UP, MAX_ATTEMPTS, OUR_ERROR
@@ -150,7 +150,7 @@ def test_the_same_bytes_again_are_a_duplicate_found_before_any_decoding(
     def no_decoding(*args, **kwargs):
         raise AssertionError("a known file was inspected again")
 
-    monkeypatch.setattr(processing, "inspect", no_decoding)
+    monkeypatch.setattr(inspection, "inspect", no_decoding)
     again = tier.uploads.submit(received("copy of a.jpg", data), DETAILS, owner)
     assert again.duplicate_of == first.image_id and again.image_id is None
     assert "already in your images" in again.message
@@ -320,7 +320,7 @@ def test_a_damaged_image_fails_at_once_with_a_reason(database, bucket_storage, o
     outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(1600, 1200)), DETAILS, owner)
 
     def damaged(path, **kwargs):
-        raise processing.RejectedImage("the image is damaged and cannot be decoded (broken data)")
+        raise inspection.RejectedImage("the image is damaged and cannot be decoded (broken data)")
 
     monkeypatch.setattr(processing, "render", damaged)
     assert tier.pipeline.process(outcome.image_id) == JobResult.FAILED
@@ -419,7 +419,7 @@ CRASHING_WORKER = textwrap.dedent(
     import functools, sys, time
     from imageshare.auth.viewer import Viewer
     from imageshare.db import create_db_engine, session_scope
-    from imageshare.images import processing
+    from imageshare.images import inspection, processing
     from imageshare.images.received import ReceivedFile
     from imageshare.images.storage import build_storage
     from imageshare.images.uploads import UploadDetails

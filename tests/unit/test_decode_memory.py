@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from imageshare.images import decode_memory
-from imageshare.images.processing import inspect
+from imageshare.images.inspection import inspect
 from tests import samples
 
 pytestmark = pytest.mark.skipif(
@@ -42,7 +42,7 @@ RETURN_BOUND = 16 * MiB
 CHILD = r"""
 import json, sys, threading, traceback
 from pathlib import Path
-from imageshare.images import decode_memory, processing  # decode_memory first: one arena
+from imageshare.images import decode_memory, inspection, processing  # decode_memory first: one arena
 from PIL import Image
 
 call, path = sys.argv[1], Path(sys.argv[2])
@@ -71,7 +71,7 @@ failure = []
 def run():
     try:
         if call == "inspect":
-            processing.inspect(path, max_pixels=10**9)
+            inspection.inspect(path, max_pixels=10**9)
         else:
             processing.render(path)
     except BaseException:

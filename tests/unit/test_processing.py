@@ -1,4 +1,4 @@
-"""Image checks and renditions with Pillow: what a person would notice in the result."""
+"""Upload checks (inspection.py) and renditions (processing.py): what a person would notice."""
 
 import base64
 import io
@@ -8,15 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image, ImageChops
 
+from imageshare.images.inspection import RejectedImage, inspect
 from imageshare.images.kinds import RenditionName
-from imageshare.images.processing import (
-    PLACEHOLDER_MAX_BYTES,
-    RejectedImage,
-    _resize,
-    inspect,
-    render,
-    rendition_sizes,
-)
+from imageshare.images.processing import PLACEHOLDER_MAX_BYTES, _resize, render, rendition_sizes
 from tests import samples
 
 MAX_PIXELS = 60_000_000
