@@ -34,8 +34,8 @@ ACCEPTED_FORMATS = {
 _READABLE = "JPEG, PNG, WebP, GIF or AVIF"
 
 # We check the pixel count ourselves, from the header, before anything is decoded
-# (inspect, and again in the worker); Pillow's own guard would refuse our 60 MP limit's
-# worth of palette images with an exception we would only translate.
+# (inspect, and again in the worker) against MAX_IMAGE_PIXELS; Pillow's own fixed guard
+# (a warning past 89 MP, an error past 179 MP) would contradict that setting.
 Image.MAX_IMAGE_PIXELS = None
 
 
