@@ -31,6 +31,15 @@ def upgrade(database_url: str) -> None:
 
 
 @pytest.fixture
+def postgres_engine(empty_postgres_url) -> Iterator[Engine]:
+    """An engine on a Postgres database of this test's own, migrated to head."""
+    upgrade(empty_postgres_url)
+    engine = db.create_db_engine(empty_postgres_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def app_db(tmp_path: Path, monkeypatch) -> Iterator[str]:
     """session_scope() and run_in_session() use a fresh, migrated SQLite database."""
     url = f"sqlite:///{tmp_path / 'app.db'}"

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from imageshare.auth.viewer import ANONYMOUS, Viewer
-from imageshare.db import create_db_engine, session_scope
+from imageshare.db import session_scope
 from imageshare.errors import NotAllowed
 from imageshare.images import inspection, processing
 from imageshare.images import service as images
@@ -32,18 +32,14 @@ from imageshare.settings import load_settings
 from imageshare.users.models import User
 from tests import samples
 from tests.harness.components import REPO_ROOT, VENV_BIN
-from tests.harness.database import upgrade
 from tests.harness.processing import recording_tier
 
 LIMIT = 25 * 1024 * 1024
 
 
 @pytest.fixture
-def database(empty_postgres_url):
-    upgrade(empty_postgres_url)
-    engine = create_db_engine(empty_postgres_url)
-    yield engine
-    engine.dispose()
+def database(postgres_engine):
+    return postgres_engine
 
 
 @pytest.fixture

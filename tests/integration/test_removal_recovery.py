@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from imageshare.auth.viewer import ANONYMOUS
 from imageshare.comments import service as comments
-from imageshare.db import create_db_engine, session_scope
+from imageshare.db import session_scope
 from imageshare.errors import NotAllowed, NotFound
 from imageshare.images import detail, listing, removal
 from imageshare.images import service as images
@@ -28,7 +28,6 @@ from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
 from imageshare.sharing import service as sharing
 from tests import samples
-from tests.harness.database import upgrade
 from tests.harness.processing import recording_tier
 from tests.harness.rows import person
 
@@ -39,11 +38,8 @@ _SIZES = iter(range(1000, 2000))  # every upload a size of its own: never a dupl
 
 
 @pytest.fixture
-def database(empty_postgres_url):
-    upgrade(empty_postgres_url)
-    engine = create_db_engine(empty_postgres_url)
-    yield engine
-    engine.dispose()
+def database(postgres_engine):
+    return postgres_engine
 
 
 @pytest.fixture

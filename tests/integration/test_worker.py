@@ -23,7 +23,7 @@ from PIL import Image
 
 from imageshare.auth import access_tokens
 from imageshare.auth.viewer import Viewer
-from imageshare.db import create_db_engine, session_scope
+from imageshare.db import session_scope
 from imageshare.images.pipeline import GAVE_UP, MAX_ATTEMPTS
 from imageshare.images.received import ReceivedFile
 from imageshare.images.storage import build_storage
@@ -34,18 +34,14 @@ from imageshare.users.models import User
 from tests import samples
 from tests.harness.app_server import run_app
 from tests.harness.components import ARTIFACTS, REPO_ROOT, VENV_BIN, start_process, stop_process
-from tests.harness.database import upgrade
 from tests.harness.sqs import Queue, create_queue
 
 LEASE_SECONDS = 3
 
 
 @pytest.fixture
-def database(empty_postgres_url):
-    upgrade(empty_postgres_url)
-    engine = create_db_engine(empty_postgres_url)
-    yield engine
-    engine.dispose()
+def database(postgres_engine):
+    return postgres_engine
 
 
 @pytest.fixture
