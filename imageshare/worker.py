@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import signal
 import sys
 import threading
@@ -46,8 +47,12 @@ class SqsWorker:
     def stop(self) -> None:
         self._stopping.set()
 
-    def run(self) -> None:
-        """Process jobs until stop() is called; then finish or release what is under way."""
+    def run(self) -> bool:
+        """Process jobs until stop() is called; then finish or release what is under way.
+
+        Returns False when jobs were released unfinished: their threads are still running
+        (a decode cannot be interrupted), so the caller must end the process at once,
+        before one of them records a result for an image that is someone else's now."""
         recovery = threading.Thread(target=self._recover_forever, name="imageshare-recovery")
         recovery.start()
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="imageshare-job")
@@ -60,7 +65,7 @@ class SqsWorker:
                     continue
                 for message in self._receive(free):
                     self._start(pool, message)
-            self._drain()
+            return self._drain()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             recovery.join()
@@ -104,7 +109,7 @@ class SqsWorker:
                 logger.info("image %s: %s", message.image_id, result.value)
                 self._quietly(self.queue.delete, message)
 
-    def _drain(self) -> None:
+    def _drain(self) -> bool:
         if self._running:
             logger.info("stopping: waiting up to %ss for %s job(s)",
                         self.shutdown_seconds, len(self._running))  # fmt: skip
@@ -115,7 +120,9 @@ class SqsWorker:
             assert message.image_id is not None
             self._quietly(self.tier.pipeline.release, message.image_id)
             self._quietly(self.queue.hide_for, message, 0)
+        finished = not self._running
         self._running.clear()
+        return finished
 
     def _recover_forever(self) -> None:
         while not self._stopping.is_set():
@@ -162,7 +169,10 @@ def main() -> int:
         settings.sqs_queue_url, settings.worker_concurrency,
         settings.worker_memory_budget // 2**20, settings.job_lease_seconds,
     )  # fmt: skip
-    worker.run()
+    if not worker.run():
+        logger.info("stopped, leaving unfinished work to others")
+        logging.shutdown()
+        os._exit(0)  # the abandoned decode threads must not outlive the release
     logger.info("stopped")
     return 0
 

@@ -98,7 +98,12 @@ class MemoryBudget:
 
 def default_ledger() -> Path:
     """The ledger of this process group: the app server and the workers it started."""
-    return Path(tempfile.gettempdir()) / f"imageshare-budget-{os.getuid()}-{os.getpgid(0)}.json"
+    return group_ledger(os.getpgid(0))
+
+
+def group_ledger(pgid: int) -> Path:
+    """The ledger of process group `pgid` (tools and tests look at another group's)."""
+    return Path(tempfile.gettempdir()) / f"imageshare-budget-{os.getuid()}-{pgid}.json"
 
 
 def _load(path: Path) -> dict[str, int]:

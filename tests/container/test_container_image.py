@@ -406,7 +406,7 @@ def test_sigterm_stops_it_promptly(podman, server):
 
 
 def test_the_worker_command_takes_a_job_and_stops_on_sigterm(
-    podman, image, data_dir, migrated, sqs_server
+    podman, image, data_dir, migrated, sqs_server, monkeypatch
 ):
     """`docker run IMAGE worker`: the processing tier from the same image. An upload
     submitted on the host (the web tier's side: row, original, SQS message) into the
@@ -419,6 +419,8 @@ def test_the_worker_command_takes_a_job_and_stops_on_sigterm(
         **queue.env(),
         **CREDENTIALS,
     }
+    for name, value in CREDENTIALS.items():  # boto3 here, sending the job, finds them too
+        monkeypatch.setenv(name, value)
     tier = build_tier(load_settings(settings), storage=build_storage(load_settings(settings)),
                       sessions=functools.partial(session_scope, create_db_engine(
                           settings["DATABASE_URL"])))  # fmt: skip
@@ -445,10 +447,10 @@ def test_the_worker_command_takes_a_job_and_stops_on_sigterm(
     try:
         renditions = data_dir / "media" / "renditions" / str(image_id)
         wait_until(
-            lambda: (renditions / "large.webp").is_file() and ready(tier, image_id),
+            lambda: f"image {image_id}: ready" in log.read_text(errors="replace"),
             timeout=START_TIMEOUT, process=process, what="the worker container's job", log=log,
         )  # fmt: skip
-        assert f"image {image_id}: ready" in log.read_text(errors="replace")
+        assert (renditions / "large.webp").is_file() and ready(tier, image_id)
         assert queue.depth() == 0
         started = time.monotonic()
         podman.run("stop", "--time", str(STOP_WITHIN), name, timeout=STOP_WITHIN + 30)

@@ -19,6 +19,7 @@ from imageshare.images.received import ReceivedFile
 from imageshare.images.storage import S3Storage
 from imageshare.images.tier import ProcessingTier
 from imageshare.images.uploads import UploadDetails
+from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
 from imageshare.users import service as users
 from tests import samples
@@ -58,7 +59,8 @@ class Seeder:
         received.finish()
         outcome = self.tier.uploads.submit(received, UploadDetails(title=title, **details), owner)
         assert outcome.image_id, outcome.message
-        self.tier.pipeline.process(outcome.image_id)
+        result = self.tier.pipeline.process(outcome.image_id)
+        assert result == JobResult.READY, f"seeding {title!r}: {result}"
         return outcome.image_id
 
 

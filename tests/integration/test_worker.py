@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from PIL import Image
 from imageshare.auth import access_tokens
 from imageshare.auth.viewer import Viewer
 from imageshare.db import session_scope
+from imageshare.images.budget import MemoryBudget, group_ledger
 from imageshare.images.pipeline import GAVE_UP, MAX_ATTEMPTS
 from imageshare.images.received import ReceivedFile
 from imageshare.images.storage import build_storage
@@ -163,11 +165,15 @@ def test_a_killed_workers_job_comes_back_after_its_lease_and_another_finishes_it
         holder.wait()
         killed_at = time.monotonic()
         assert tuple(row(database, image_id)) == ("processing", 1, None)
-        wait_for(lambda: row(database, image_id).status == "ready", timeout=120, what="ready")
-        # Not before the dead worker's lease ran out; by the one still alive.
-        assert time.monotonic() - killed_at >= LEASE_SECONDS * 2 / 3
         survivor = other if holder is one else one
-        assert f"image {image_id}: ready" in log_of(survivor)
+        wait_for(
+            lambda: f"image {image_id}: ready" in log_of(survivor),
+            timeout=120,
+            what="the surviving worker to finish it",
+        )
+        # Not before the dead worker's lease ran out.
+        assert time.monotonic() - killed_at >= LEASE_SECONDS * 2 / 3
+        assert row(database, image_id).status == "ready"
     assert row(database, image_id).attempts == 2
     assert queue.depth() == 0
 
@@ -247,11 +253,43 @@ def test_a_poison_file_is_given_up_after_three_deaths_and_the_images_behind_it_a
     assert queue.depth() == 0 and queue.depth(queue.dead_letter_url) == 1
 
 
+@contextmanager
+def budget_spent(process: subprocess.Popen) -> Iterator[threading.Event]:
+    """This test holds the worker's whole memory budget (its group's ledger counts live
+    processes of any group), so a job it takes up waits inside its attempt, mid-job,
+    until the event returned is set."""
+    hog = MemoryBudget(total_bytes=WHOLE_BUDGET, max_jobs=64, ledger=group_ledger(process.pid))
+    held, let_go = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with hog.reserve(WHOLE_BUDGET):
+            held.set()
+            let_go.wait(120)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        yield let_go
+    finally:
+        let_go.set()
+        holder.join()
+
+
+WHOLE_BUDGET = 512 * 1024 * 1024
+
+
 def test_sigterm_lets_the_job_under_way_finish(web, owner, database, settings_env, queue):
     image_id = upload(web, owner, "slow.png", slow_png())
-    with worker(settings_env) as running:
+    with (
+        worker(settings_env, WORKER_MEMORY_BUDGET=str(WHOLE_BUDGET)) as running,
+        budget_spent(running) as let_go,
+    ):
         wait_for(lambda: row(database, image_id).attempts == 1, timeout=60, what="a claim")
         running.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert running.poll() is None, "it stopped without finishing its job"
+        let_go.set()  # the job goes on, within WORKER_SHUTDOWN_SECONDS (20)
         assert running.wait(timeout=40) == 0
     assert tuple(row(database, image_id)) == ("ready", 1, None)
     assert queue.depth() == 0
@@ -261,12 +299,15 @@ def test_sigterm_past_the_grace_period_hands_the_job_back_unspent(
     web, owner, database, settings_env, queue
 ):
     image_id = upload(web, owner, "slow.png", slow_png())
-    with worker(settings_env, WORKER_SHUTDOWN_SECONDS="0") as impatient:
+    settings = {"WORKER_MEMORY_BUDGET": str(WHOLE_BUDGET), "WORKER_SHUTDOWN_SECONDS": "1"}
+    with worker(settings_env, **settings) as impatient, budget_spent(impatient):
         wait_for(lambda: row(database, image_id).attempts == 1, timeout=60, what="a claim")
         impatient.send_signal(signal.SIGTERM)
         assert impatient.wait(timeout=40) == 0
-    # Released: the attempt is given back and the message is visible again at once.
-    assert tuple(row(database, image_id)) == ("processing", 0, None)
+        # Released: the attempt is given back and the message is visible again at once;
+        # the job's thread died with its process (it would have waited on the budget).
+        assert tuple(row(database, image_id)) == ("processing", 0, None)
+        assert "releasing image" in log_of(impatient)
     with worker(settings_env):
         wait_for(lambda: row(database, image_id).status == "ready", timeout=60, what="ready")
     assert row(database, image_id).attempts == 1
