@@ -162,12 +162,13 @@ def test_render_cost_covers_render_and_is_not_wildly_more(files, name):
 def test_cheap_transparency_is_overestimated_but_boundedly(files, tmp_path):
     # How much libwebp's alpha encoder takes depends on the alpha's content: a two-level
     # mask packs 8 pixels a byte, a gradient does not. The header cannot tell, so the
-    # estimate is the gradient's: for a small mask, 1.7 times what it takes.
+    # estimate is the gradient's: for a small mask, about twice what it takes (the peak
+    # itself varies by a few MiB from run to run at this size), never 25 MiB more.
     path = tmp_path / "mask.webp"
     path.write_bytes(samples.encoded(transparent_photo(1000, 750), "WEBP"))
     cost = decode_memory.render_cost(inspect(path, max_pixels=60_000_000))
     peak = measure("render", path)["peak"]
-    assert peak <= cost <= 2 * peak
+    assert peak <= cost <= max(2 * peak, peak + 25 * MiB)
 
 
 def test_memory_freed_by_a_render_goes_back_to_the_system(files):
