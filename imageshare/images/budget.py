@@ -43,7 +43,6 @@ class MemoryBudget:
         self.total_bytes = total_bytes
         self.max_jobs = max_jobs
         self.ledger = ledger or default_ledger()
-        self._lock_path = self.ledger.with_suffix(".lock")
         # Threads of this process take turns at the file lock (flock is per open file).
         self._local = threading.Lock()
 
@@ -83,17 +82,23 @@ class MemoryBudget:
 
     @contextmanager
     def _ledger(self) -> Iterator[dict[str, int]]:
-        """The reservations of live processes, to read and change under the lock."""
-        with self._local, open(self._lock_path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        """The reservations of live processes, to read and change under the file's lock."""
+        with self._local, open(self.ledger, "a+") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)
             try:
-                entries = _live(_load(self.ledger))
+                file.seek(0)
+                entries = _live(_parse(file.read()))
                 before = dict(entries)
                 yield entries
                 if entries != before:
-                    _store(self.ledger, entries)
+                    # Rewritten in place under the lock: readers hold the same lock, and
+                    # a crash mid-write leaves text that _parse takes for no reservations.
+                    file.seek(0)
+                    file.truncate()
+                    file.write(json.dumps(entries))
+                    file.flush()
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                fcntl.flock(file, fcntl.LOCK_UN)
 
 
 def default_ledger() -> Path:
@@ -106,18 +111,12 @@ def group_ledger(pgid: int) -> Path:
     return Path(tempfile.gettempdir()) / f"imageshare-budget-{os.getuid()}-{pgid}.json"
 
 
-def _load(path: Path) -> dict[str, int]:
+def _parse(text: str) -> dict[str, int]:
     try:
-        raw = json.loads(path.read_text() or "{}")
-    except (FileNotFoundError, ValueError):
+        raw = json.loads(text or "{}")
+    except ValueError:
         return {}
     return {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-
-
-def _store(path: Path, entries: dict[str, int]) -> None:
-    # Written in place under the lock: readers hold the same lock, so they never see
-    # half a file, and a crash mid-write leaves JSON that _load treats as empty.
-    path.write_text(json.dumps(entries))
 
 
 def _live(entries: dict[str, int]) -> dict[str, int]:
