@@ -1,4 +1,4 @@
-"""processing attempts: a poison file is given up after a few tries
+"""processing attempts and leases: a poison file is given up after a few tries
 
 Revision ID: 0004
 Revises: 0003
@@ -15,14 +15,34 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+PROCESSING = sa.text("status = 'processing'")
+
 
 def upgrade() -> None:
     with op.batch_alter_table("image", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("processing_attempts", sa.Integer(), server_default="0", nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("processing_seen_at", sa.DateTime(timezone=True), nullable=True)
+        )
+    # Rows of before: their last sign of life is their last change.
+    op.execute("UPDATE image SET processing_seen_at = updated_at")
+    with op.batch_alter_table("image", schema=None) as batch_op:
+        batch_op.alter_column(
+            "processing_seen_at", existing_type=sa.DateTime(timezone=True), nullable=False
+        )
+        batch_op.create_index(
+            "ix_image_processing_seen",
+            ["processing_seen_at"],
+            unique=False,
+            postgresql_where=PROCESSING,
+            sqlite_where=PROCESSING,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("image", schema=None) as batch_op:
+        batch_op.drop_index("ix_image_processing_seen")
+        batch_op.drop_column("processing_seen_at")
         batch_op.drop_column("processing_attempts")

@@ -20,6 +20,14 @@ class Image(SQLModel, table=True):
         sa.Index("ix_image_owner_created", "owner_id", "created_at", "id"),
         # Duplicate detection: has this person already uploaded these bytes?
         sa.Index("ix_image_owner_sha256", "owner_id", "sha256"),
+        # The recovery sweep, once a minute in every process that runs jobs: the few rows
+        # still processing, not the whole table.
+        sa.Index(
+            "ix_image_processing_seen",
+            "processing_seen_at",
+            postgresql_where=sa.text("status = 'processing'"),
+            sqlite_where=sa.text("status = 'processing'"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -34,6 +42,10 @@ class Image(SQLModel, table=True):
     # Times a worker took up this image's processing, crashes included: past
     # pipeline.MAX_ATTEMPTS it is given up (failed), so a poison file cannot loop for ever.
     processing_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The last sign of life of its processing (written at upload, by each claim and each
+    # heartbeat): the lease that keeps other workers off, apart from updated_at, which
+    # says when its details last changed.
+    processing_seen_at: datetime = timestamp()
     share_code: str = Field(
         default_factory=new_share_code, max_length=SHARE_CODE_LENGTH, unique=True
     )

@@ -2,7 +2,7 @@
 rows that record an image's life (processing → ready or failed).
 
 Functions take the database session and, where it matters, the Viewer asking.
-Storage and pixels are handled by pipeline.py, which calls these.
+Storage and pixels are handled by uploads.py and pipeline.py, which call these.
 """
 
 from __future__ import annotations
@@ -380,14 +380,14 @@ def claim_processing(
             Image.id == image_id,
             Image.status == Status.PROCESSING,
             Image.processing_attempts < max_attempts,
-            (Image.processing_attempts == 0) | (Image.updated_at <= now - stale_after),
+            (Image.processing_attempts == 0) | (Image.processing_seen_at <= now - stale_after),
         )
-        .values(processing_attempts=Image.processing_attempts + 1, updated_at=now)
+        .values(processing_attempts=Image.processing_attempts + 1, processing_seen_at=now)
     )
     if taken.rowcount == 1:
         return Claim.TAKEN
     row = db.exec(
-        select(Image.status, Image.processing_attempts, Image.updated_at).where(
+        select(Image.status, Image.processing_attempts, Image.processing_seen_at).where(
             Image.id == image_id
         )
     ).first()
@@ -403,7 +403,7 @@ def keep_processing(db: Session, *, image_id: uuid.UUID) -> None:
     db.exec(
         update(Image)
         .where(Image.id == image_id, Image.status == Status.PROCESSING)
-        .values(updated_at=utcnow())
+        .values(processing_seen_at=utcnow())
     )
 
 
@@ -416,7 +416,7 @@ def release_processing(
     A worker that stops for a deploy gives its attempt back (attempt_spent=False); one
     whose attempt failed keeps it counted, so a poison file still runs out of attempts.
     """
-    values: dict = {"updated_at": utcnow() - stale_after - timedelta(seconds=1)}
+    values: dict = {"processing_seen_at": utcnow() - stale_after - timedelta(seconds=1)}
     if not attempt_spent:
         values["processing_attempts"] = sa.case(
             (Image.processing_attempts > 0, Image.processing_attempts - 1), else_=0
@@ -434,8 +434,8 @@ def stalled(db: Session, *, older_than: timedelta, limit: int = 100) -> list[uui
     return list(
         db.exec(
             select(Image.id)
-            .where(Image.status == Status.PROCESSING, Image.updated_at <= cutoff)
-            .order_by(Image.updated_at)
+            .where(Image.status == Status.PROCESSING, Image.processing_seen_at <= cutoff)
+            .order_by(Image.processing_seen_at)
             .limit(limit)
         ).all()
     )
@@ -457,7 +457,7 @@ def give_up_processing(
         image is None
         or image.status != Status.PROCESSING
         or image.processing_attempts < max_attempts
-        or image.updated_at > now - stale_after
+        or image.processing_seen_at > now - stale_after
     ):
         return False
     db.exec(delete(Rendition).where(Rendition.image_id == image_id))
@@ -474,7 +474,7 @@ def remove_abandoned(db: Session, *, image_id: uuid.UUID, older_than: timedelta)
         delete(Image).where(
             Image.id == image_id,
             Image.status == Status.PROCESSING,
-            Image.updated_at <= utcnow() - older_than,
+            Image.processing_seen_at <= utcnow() - older_than,
         )
     )
     return result.rowcount == 1
