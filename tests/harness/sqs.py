@@ -24,10 +24,13 @@ from tests.harness.components import (
     stop_process,
     wait_until,
 )
+from tests.harness.seaweedfs import ACCESS_KEY, SECRET_KEY
 
 REGION = "us-east-1"
-# moto takes any keys; the app finds them where boto3 looks on AWS (the environment).
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "imageshare-test", "AWS_SECRET_ACCESS_KEY": "test-secret"}
+# moto takes any keys; these are the ones SeaweedFS checks, because boto3 resolves the
+# environment's keys once per process (its default session caches them): a test that
+# set SQS-only keys first would leave every later S3 client of the session signing wrong.
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
 # The same count as the Terraform's redrive policy and the pipeline's MAX_ATTEMPTS.
 MAX_RECEIVES = 3
 
