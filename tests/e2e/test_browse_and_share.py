@@ -149,7 +149,9 @@ def test_owner_sees_badges_edits_shares_anew_and_deletes(
 
     # A new share link: the old one leads nowhere, the new one to the image.
     page.goto(f"{app_server.url}/i/{fourth}")
-    old_link = page.locator("#share-url").input_value()
+    # This image's own link, not the one the page showed before it loaded.
+    old_link = f"{app_server.url}/s/{share_code(seeder, fourth)}"
+    expect(page.locator("#share-url")).to_have_value(old_link)
     page.get_by_role("button", name="New link").click()
     page.get_by_role("button", name="Make a new link").click()
     expect(page.locator("#share-url")).not_to_have_value(old_link)
