@@ -29,8 +29,13 @@ def upgrade() -> None:
     # Rows of before: their last sign of life is their last change.
     op.execute("UPDATE image SET processing_seen_at = updated_at")
     with op.batch_alter_table("image", schema=None) as batch_op:
+        # Set here, not with the column: SQLite adds no column with a non-constant default
+        # (its batch mode rebuilds the table for this step).
         batch_op.alter_column(
-            "processing_seen_at", existing_type=sa.DateTime(timezone=True), nullable=False
+            "processing_seen_at",
+            existing_type=sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("CURRENT_TIMESTAMP"),
         )
         batch_op.create_index(
             "ix_image_processing_seen",

@@ -6,7 +6,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from imageshare.columns import enum_column, timestamp
+from imageshare.columns import UTCDateTime, enum_column, timestamp
+from imageshare.db import utcnow
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.sharing.codes import LENGTH as SHARE_CODE_LENGTH
 from imageshare.sharing.codes import new_share_code
@@ -45,7 +46,13 @@ class Image(SQLModel, table=True):
     # The last sign of life of its processing (written at upload, by each claim and each
     # heartbeat): the lease that keeps other workers off, apart from updated_at, which
     # says when its details last changed.
-    processing_seen_at: datetime = timestamp()
+    processing_seen_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime(),
+        nullable=False,
+        # Rows written by plain SQL (bulk loads, the gallery bench) get one too.
+        sa_column_kwargs={"server_default": sa.text("CURRENT_TIMESTAMP")},
+    )
     share_code: str = Field(
         default_factory=new_share_code, max_length=SHARE_CODE_LENGTH, unique=True
     )
