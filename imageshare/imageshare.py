@@ -1,5 +1,7 @@
 """The app: registers pages and mounts the API routes. Wiring only."""
 
+import asyncio
+
 import reflex as rx
 
 from imageshare.images.tier import get_tier
@@ -23,7 +25,7 @@ app = rx.App(api_transformer=build_api())
 async def recover_interrupted_work():
     """Where this process runs the processing jobs (JOBS_BACKEND=inline), it also finds
     the work a crash or restart interrupted; with SQS the workers do (worker.py)."""
-    tier = get_tier()
+    tier = await asyncio.to_thread(get_tier)  # builds storage and queue clients: blocking
     if tier.jobs.runs_here:
         await tier.recover_forever()
 

@@ -59,7 +59,10 @@ class Mutation:
             tags=given.tags, visibility=given.visibility,
         )  # fmt: skip
         received = await _receive(file)
-        outcome = await asyncio.to_thread(get_tier().uploads.submit, received, details, ctx.viewer)
+        # In the thread, get_tier() too: its first call builds the storage and queue clients.
+        outcome = await asyncio.to_thread(
+            lambda: get_tier().uploads.submit(received, details, ctx.viewer)
+        )
         if outcome.refused:
             raise errors.ApiError(outcome.message, errors.INVALID_INPUT)
         if outcome.duplicate_of:

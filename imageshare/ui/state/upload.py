@@ -193,8 +193,9 @@ async def _submit(
     name = received.filename
     await board.update(name, "checking", "Checking…", received=received.size)
     try:
+        # In the thread, get_tier() too: its first call builds the storage and queue clients.
         outcome: UploadOutcome = await asyncio.to_thread(
-            get_tier().uploads.submit, received, details, viewer
+            lambda: get_tier().uploads.submit(received, details, viewer)
         )
     except Exception:
         logger.exception("storing upload %s failed", name)
