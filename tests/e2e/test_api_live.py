@@ -4,48 +4,20 @@ image page in Chromium."""
 
 from __future__ import annotations
 
-import json
-import queue
-import threading
 import time
 
 import httpx
 from playwright.sync_api import expect
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from imageshare.auth import access_tokens
 from tests.e2e.test_browse_and_share import signed_in, unique
+from tests.harness.subscriber import Subscriber
 
 DELIVERY_LIMIT = 1.0
 SUBSCRIPTION = (
     "subscription($id: ID!) { commentAdded(imageId: $id) { id body author { username } } }"  # noqa: E501
 )
-
-
-class Subscriber:
-    """One subscription, read in a thread; each result with the moment it arrived."""
-
-    def __init__(self, socket: ClientConnection, image_id: str):
-        self.socket = socket
-        self.socket.send(json.dumps({"type": "connection_init", "payload": {}}))
-        assert json.loads(self.socket.recv(timeout=10))["type"] == "connection_ack"
-        self.socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": SUBSCRIPTION, "variables": {"id": image_id}}}))  # fmt: skip
-        self.received: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for raw in self.socket:
-            message = json.loads(raw)
-            if message["type"] == "ping":
-                self.socket.send(json.dumps({"type": "pong"}))
-            elif message["type"] != "pong":
-                self.received.put((time.monotonic(), message))
-
-    def next_comment(self, timeout: float = 10) -> tuple[float, dict]:
-        arrived, message = self.received.get(timeout=timeout)
-        assert message["type"] == "next" and "errors" not in message["payload"], message
-        return arrived, message["payload"]["data"]["commentAdded"]
 
 
 def test_a_comment_posted_on_the_page_reaches_a_subscriber_within_a_second(
@@ -59,7 +31,7 @@ def test_a_comment_posted_on_the_page_reaches_a_subscriber_within_a_second(
 
     url = app_server.url.replace("http://", "ws://") + "/graphql"
     with connect(url, subprotocols=["graphql-transport-ws"]) as socket:
-        subscriber = Subscriber(socket, image_id)
+        subscriber = Subscriber(socket, SUBSCRIPTION, {"id": image_id})
         # A first comment through the API shows the subscription is in place: one posted
         # before it was would be missed, and that is not what this test measures.
         warm_up = httpx.post(
@@ -70,14 +42,14 @@ def test_a_comment_posted_on_the_page_reaches_a_subscriber_within_a_second(
             timeout=10,
         )  # fmt: skip
         assert warm_up.json()["data"]["addComment"]["id"]
-        assert subscriber.next_comment()[1]["body"] == "Hi"
+        assert subscriber.next("commentAdded")[1]["body"] == "Hi"
 
         signed_in(page, app_server, commenter_name, f"/i/{image_id}")
         page.get_by_label("Your comment").fill("Seen from the ferry.")
         page.get_by_role("button", name="Post comment").click()
         posted_at = time.monotonic()
 
-        arrived, comment = subscriber.next_comment()
+        arrived, comment = subscriber.next("commentAdded")
         assert comment["body"] == "Seen from the ferry."
         assert comment["author"]["username"] == commenter_name
         waited = arrived - posted_at

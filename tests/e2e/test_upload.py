@@ -3,7 +3,6 @@
 import io
 import json
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tests.e2e.test_browse_and_share import unique
 from tests.e2e.test_development_sign_in import sign_in_as
 from tests.harness.app_server import APP_BUCKET
 from tests.harness.browser import screenshot
+from tests.harness.subscriber import Subscriber
 
 
 def test_three_images_become_ready_and_a_fake_is_refused(
@@ -164,29 +164,13 @@ def test_the_upload_form_fits_a_phone(app_server, phone_page, tmp_path):
     screenshot(phone_page, "upload-phone")
 
 
-class StatusWatcher:
-    """An `imageStatusChanged` subscriber of one person (graphql-transport-ws), read in
-    a thread: the events their uploads cause, as (title, status)."""
+STATUS_CHANGED = "subscription { imageStatusChanged { title status } }"
 
-    QUERY = "subscription { imageStatusChanged { title status } }"
 
-    def __init__(self, socket, token: str):
-        self.socket = socket
-        socket.send(json.dumps({"type": "connection_init",
-                                "payload": {"Authorization": f"Bearer {token}"}}))  # fmt: skip
-        assert json.loads(socket.recv(timeout=10))["type"] == "connection_ack"
-        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": self.QUERY}}))
-        self.events: list[tuple[str, str]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for raw in self.socket:
-            message = json.loads(raw)
-            if message["type"] == "ping":
-                self.socket.send(json.dumps({"type": "pong"}))
-            elif message["type"] == "next":
-                changed = message["payload"]["data"]["imageStatusChanged"]
-                self.events.append((changed["title"], changed["status"]))
+def status_events(subscriber: Subscriber, count: int) -> list[tuple[str, str]]:
+    """The next `count` status events a person's uploads caused, as (title, status)."""
+    changed = [subscriber.next("imageStatusChanged", timeout=30)[1] for _ in range(count)]
+    return sorted((c["title"], c["status"]) for c in changed)
 
 
 def upload_through_the_api(server, token: str, path: Path, details: dict) -> dict:
@@ -258,8 +242,8 @@ def test_the_upload_page_and_the_api_make_the_same_images_and_events(
         connect(url, subprotocols=["graphql-transport-ws"]) as page_socket,
         connect(url, subprotocols=["graphql-transport-ws"]) as api_socket,
     ):
-        watchers = {by_page: StatusWatcher(page_socket, tokens[by_page]),
-                    by_api: StatusWatcher(api_socket, tokens[by_api])}  # fmt: skip
+        watchers = {by_page: Subscriber(page_socket, STATUS_CHANGED, token=tokens[by_page]),
+                    by_api: Subscriber(api_socket, STATUS_CHANGED, token=tokens[by_api])}  # fmt: skip
         time.sleep(0.5)  # the subscriptions are in place before anything is uploaded
 
         page.goto(app_server.url + "/upload")
@@ -283,9 +267,9 @@ def test_the_upload_page_and_the_api_make_the_same_images_and_events(
         api_refusal = answers[2]["errors"][0]
         assert api_refusal["extensions"]["code"] == "INVALID_INPUT"
         assert api_refusal["message"] in page_refusal  # the same sentence on both
-        deadline = time.monotonic() + 30
-        while len(watchers[by_api].events) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        events = {name: status_events(watcher, 2) for name, watcher in watchers.items()}
+        time.sleep(0.5)
+        assert all(w.received.empty() for w in watchers.values()), "more events than images"
 
     through_page = what_was_made(postgres_url, s3_server, by_page)
     through_api = what_was_made(postgres_url, s3_server, by_api)
@@ -298,4 +282,4 @@ def test_the_upload_page_and_the_api_make_the_same_images_and_events(
         "renditions/ID/thumb.webp",
     ]  # fmt: skip
     expected = {("camera", "READY"), ("clear", "READY")}
-    assert sorted(watchers[by_page].events) == sorted(watchers[by_api].events) == sorted(expected)
+    assert events[by_page] == events[by_api] == sorted(expected)

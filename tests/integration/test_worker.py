@@ -32,10 +32,10 @@ from imageshare.images.storage import build_storage
 from imageshare.images.tier import build_tier
 from imageshare.images.uploads import UploadDetails
 from imageshare.settings import load_settings
-from imageshare.users.models import User
 from tests import samples
 from tests.harness.app_server import run_app
 from tests.harness.components import ARTIFACTS, REPO_ROOT, VENV_BIN, start_process, stop_process
+from tests.harness.rows import person
 from tests.harness.sqs import Queue, create_queue
 
 LEASE_SECONDS = 3
@@ -79,10 +79,7 @@ def web(settings_env, database):
 @pytest.fixture
 def owner(database) -> Viewer:
     with session_scope(database) as db:
-        user = User(auth_subject="auth0|worker", username="worker", display_name="W")
-        db.add(user)
-        db.flush()
-        return Viewer.of(user)
+        return person(db, "worker")
 
 
 _workers = iter(range(1, 1000))
