@@ -49,7 +49,7 @@ from imageshare.auth.viewer import ANONYMOUS  # noqa: E402
 from imageshare.db import create_db_engine  # noqa: E402
 from imageshare.images import listing  # noqa: E402
 from imageshare.images.models import Image  # noqa: E402
-from imageshare.sharing.codes import ALPHABET  # noqa: E402
+from imageshare.images.share_codes import ALPHABET  # noqa: E402
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED = 20261122
@@ -345,7 +345,7 @@ def make_cases(engine: Engine, pages: int) -> list[Case]:
     position = pages * listing.PAGE_SIZE - 1  # the last image of page `pages`
     with Session(engine) as db:
         (edge_id,) = gallery_ids(engine, position, 1)
-        cursor = listing.encode_cursor(db.get(Image, edge_id))
+        cursor = listing.image_cursor(db.get(Image, edge_id))
     common_tag = tag_names()[0]
     cases = [
         Case("first page"),

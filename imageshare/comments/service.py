@@ -8,6 +8,7 @@ Additions and deletions are announced as events on the image's topic after commi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,16 +18,17 @@ from sqlmodel import Session, select
 from imageshare import text
 from imageshare.auth.viewer import Viewer
 from imageshare.comments.models import Comment
-from imageshare.db import get_by_id, utcnow
+from imageshare.db import MAX_INTEGER_KEY, get_by_id, utcnow
 from imageshare.errors import InvalidInput, NotAllowed, NotFound
 from imageshare.events import Event, image_topic, publish_after_commit
+from imageshare.images import visibility
 from imageshare.images.models import Image
 from imageshare.images.service import get_for_viewer, get_visible
+from imageshare.paging import Order, Page, encode_cursor, fetch_page
 from imageshare.users.models import User
 
 MAX_LENGTH = 2000
 PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
 
 ADDED = "comment_added"
 DELETED = "comment_deleted"
@@ -44,11 +46,20 @@ class CommentView:
     can_delete: bool
 
 
-@dataclass(frozen=True)
-class CommentPage:
-    items: list[CommentView]
-    # The cursor for the next (later) comments; None at the end.
-    after: int | None = None
+def parse_id(value: str) -> int:
+    """A comment id as text ("12", not "²", "-1" or past 32 bits), or ValueError."""
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"not a comment id: {value!r}")
+    number = int(value)
+    if not 0 < number <= MAX_INTEGER_KEY:
+        raise ValueError(f"not a comment id: {value!r}")
+    return number
+
+
+CommentPage = Page[CommentView]
+
+# Oldest first, through the index on (image_id, created_at, id).
+OLDEST_FIRST = Order(Comment.created_at, Comment.id, parse_id=parse_id, newest_first=False)
 
 
 def _may_delete(viewer: Viewer, comment: Comment, image: Image) -> bool:
@@ -62,28 +73,54 @@ def list_comments(
     *,
     viewer: Viewer,
     image_id: uuid.UUID,
-    after: int | None = None,
+    after: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> CommentPage:
-    """Oldest first, a page at a time; `after` is the last comment id already shown."""
+    """Oldest first, a page at a time; `after` is the page's `after` cursor."""
     image = get_visible(db, viewer=viewer, image_id=image_id)
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = (
         select(Comment, User)
         .join(User, User.id == Comment.author_id)
         .where(Comment.image_id == image_id)
-        .order_by(Comment.created_at, Comment.id)
     )
-    if after is not None:
-        anchor = get_by_id(db, Comment, after)
-        if anchor is None or anchor.image_id != image_id:
-            raise InvalidInput("That comment page link is not valid.")
-        edge = sa.tuple_(Comment.created_at, Comment.id)
-        query = query.where(edge > sa.tuple_(anchor.created_at, anchor.id))
-    rows = list(db.exec(query.limit(limit + 1)).all())
-    more = len(rows) > limit
-    items = [_view(viewer, comment, author, image) for comment, author in rows[:limit]]
-    return CommentPage(items=items, after=items[-1].id if more else None)
+    page = fetch_page(
+        db,
+        query,
+        order=OLDEST_FIRST,
+        edge=lambda row: (row[0].created_at, row[0].id),
+        after=after,
+        before=None,
+        limit=limit,
+    )
+    return page.map(lambda rows: [_view(viewer, c, author, image) for c, author in rows])
+
+
+def cursor_of(view: CommentView) -> str:
+    """The page cursor at this comment (an API edge's own cursor)."""
+    return encode_cursor(view.created_at, view.id)
+
+
+def count_comments(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> int:
+    """How many comments an image the viewer may see has (NotFound otherwise)."""
+    get_visible(db, viewer=viewer, image_id=image_id)
+    return counts_by_image(db, viewer=viewer, image_ids=[image_id])[image_id]
+
+
+def counts_by_image(
+    db: Session, *, viewer: Viewer, image_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Comment counts for a list of images, in one statement; 0 for an image the viewer
+    may not see (as if it had none)."""
+    counts: dict[uuid.UUID, int] = {image_id: 0 for image_id in image_ids}
+    if image_ids:
+        query = (
+            select(Comment.image_id, sa.func.count())
+            .join(Image, Image.id == Comment.image_id)
+            .where(Comment.image_id.in_(image_ids), *visibility.viewable(viewer))
+            .group_by(Comment.image_id)
+        )
+        counts.update(db.exec(query).all())
+    return counts
 
 
 def get_comment(db: Session, *, viewer: Viewer, comment_id: int) -> CommentView:

@@ -51,7 +51,8 @@ FRESH_SECONDS = 1.0
 @dataclass
 class Context:
     viewer: Viewer
-    loaders: Loaders = field(default_factory=Loaders)
+    # DataLoaders answer for `viewer`: made again whenever the viewer changes.
+    loaders: Loaders = field(init=False)
     # Set by Strawberry to the `connection_init` payload of a WebSocket connection.
     connection_params: dict[str, Any] | None = None
     # How a long-lived connection (WebSocket, server-sent events) proves who it is
@@ -61,6 +62,9 @@ class Context:
     proved_at: float = field(default_factory=time.monotonic)
     # The proof failed once: the connection is anonymous for good.
     lost_sign_in: bool = False
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.viewer)
 
     async def still_signed_in(self, *, max_age: float) -> bool:
         """Whether the connection still speaks for its viewer; if not, it is anonymous
@@ -77,7 +81,7 @@ class Context:
             now = ANONYMOUS
         self.proved_at = time.monotonic()
         if now.user_id != self.viewer.user_id:
-            self.viewer, self.loaders, self.lost_sign_in = ANONYMOUS, Loaders(), True
+            self.viewer, self.loaders, self.lost_sign_in = ANONYMOUS, Loaders(ANONYMOUS), True
             return False
         return True
 
@@ -100,7 +104,7 @@ class Context:
 
     def forget_loaded(self) -> None:
         """A subscription's next event must not be answered from an earlier one's cache."""
-        self.loaders = Loaders()
+        self.loaders = Loaders(self.viewer)
 
 
 async def viewer_for_request(request: HTTPConnection, *, method: str) -> Viewer:

@@ -8,7 +8,8 @@ any resolver runs, with a sentence that names the limit.
 - tokens in the document: MAX_TOKENS;
 - the request body: MAX_BODY_BYTES, or the upload limit plus room for the form's
   other parts for a multipart upload;
-- page sizes (`first`): types.MAX_FIRST.
+- page sizes (`first`): paging.MAX_PAGE_SIZE, refused by the services themselves
+  (pages and the API say the same thing).
 """
 
 from __future__ import annotations

@@ -11,8 +11,10 @@ from typing import TypeVar
 from sqlmodel import Session
 from strawberry.dataloader import DataLoader
 
+from imageshare.auth.viewer import Viewer
+from imageshare.comments import service as comments
 from imageshare.db import run_in_session
-from imageshare.images import detail
+from imageshare.images import service as images
 from imageshare.images.kinds import RenditionName
 from imageshare.images.models import Rendition
 from imageshare.users import service as users
@@ -23,26 +25,32 @@ V = TypeVar("V")
 
 
 def _batched(
-    fetch: Callable[[Session, list[K]], Mapping[K, V]], default: V = None
+    fetch: Callable[[Session, list[K]], Mapping[K, V]], missing: Callable[[], V]
 ) -> DataLoader[K, V]:
+    """A DataLoader over one batch query; `missing` makes the answer for a key the
+    query did not return (a fresh value each time: answers are handed to callers)."""
+
     async def load(keys: Sequence[K]) -> list[V]:
         found = await run_in_session(lambda db: fetch(db, list(keys)))
-        return [found.get(key, default) for key in keys]
+        return [found[key] if key in found else missing() for key in keys]
 
     return DataLoader(load_fn=load)
 
 
 class Loaders:
-    def __init__(self) -> None:
+    """One set per request and viewer: the batches answer what this viewer may see."""
+
+    def __init__(self, viewer: Viewer) -> None:
         self.users: DataLoader[int, User | None] = _batched(
-            lambda db, ids: users.get_many(db, user_ids=ids)
+            lambda db, ids: users.get_many(db, user_ids=ids), missing=lambda: None
         )
         self.tags: DataLoader[uuid.UUID, list[str]] = _batched(
-            lambda db, ids: detail.tags_by_image(db, image_ids=ids), default=[]
+            lambda db, ids: images.tags_for(db, viewer=viewer, image_ids=ids), missing=list
         )
         self.renditions: DataLoader[uuid.UUID, dict[RenditionName, Rendition]] = _batched(
-            lambda db, ids: detail.renditions_by_image(db, image_ids=ids), default={}
+            lambda db, ids: images.renditions_for(db, viewer=viewer, image_ids=ids), missing=dict
         )
         self.comment_counts: DataLoader[uuid.UUID, int] = _batched(
-            lambda db, ids: detail.comment_counts(db, image_ids=ids), default=0
+            lambda db, ids: comments.counts_by_image(db, viewer=viewer, image_ids=ids),
+            missing=int,
         )

@@ -23,10 +23,10 @@ from imageshare.graphql.types import (
     parse_comment_id,
     parse_image_id,
 )
-from imageshare.images import detail, removal, uploads
+from imageshare.images import removal, uploads
 from imageshare.images import service as images
 from imageshare.images.received import ReceivedFile
-from imageshare.images.service import ImageDetails
+from imageshare.images.service import ImagePatch
 from imageshare.images.tier import get_tier
 from imageshare.images.uploads import UploadDetails
 from imageshare.settings import get_settings
@@ -76,19 +76,14 @@ class Mutation:
     @strawberry.mutation(description="The owner changes an image's details.")
     async def update_image(self, info: Info, id: strawberry.ID, input: UpdateImageInput) -> Image:
         ctx, image_id = context(info), parse_image_id(id)
-
-        def work(db):
-            current = images.get_own(db, viewer=ctx.viewer, image_id=image_id)
-            details = ImageDetails.clean(
-                title=_given(input.title, current.title),
-                description=_given(input.description, current.description),
-                location=_given(input.location, current.location),
-                tags=_given(input.tags, detail.tags_of(db, image_id=image_id)),
-                visibility=_given(input.visibility, current.visibility),
-            )
-            return images.update_details(db, viewer=ctx.viewer, image_id=image_id, details=details)
-
-        return Image(row=await ctx.run(work))
+        patch = ImagePatch(
+            title=input.title, description=input.description, location=input.location,
+            tags=input.tags, visibility=input.visibility,
+        )  # fmt: skip
+        row = await ctx.run(
+            lambda db: images.update_image(db, viewer=ctx.viewer, image_id=image_id, patch=patch)
+        )
+        return Image(row=row)
 
     @strawberry.mutation(description="The owner deletes an image, its files and comments. "
                          "Returns its ID.")  # fmt: skip
@@ -131,10 +126,6 @@ class Mutation:
             return images.get_own(db, viewer=ctx.viewer, image_id=target)
 
         return Image(row=await ctx.run(work))
-
-
-def _given(value, current):
-    return current if value is None else value
 
 
 async def _receive(file: UploadFile) -> ReceivedFile:

@@ -16,12 +16,12 @@ from imageshare.graphql.types import (
     User,
     comment_page,
     context,
-    page_size,
     parse_image_id,
 )
 from imageshare.images import listing
 from imageshare.images import service as images
 from imageshare.sharing import service as sharing
+from imageshare.users import service as users
 
 
 @strawberry.type
@@ -36,7 +36,7 @@ class Query:
     @strawberry.field
     async def user(self, info: Info, username: str) -> User | None:
         ctx = context(info)
-        owner = await ctx.find(lambda db: listing.owner_by_username(db, username=username))
+        owner = await ctx.find(lambda db: users.by_username(db, username=username))
         return None if owner is None else User(row=owner)
 
     @strawberry.field(description="Null when there is none, or the viewer may not see it.")
@@ -62,7 +62,7 @@ class Query:
         after: str | None = None,
         filter: ImageFilter | None = None,
     ) -> ImageConnection:
-        ctx, limit = context(info), page_size(first)
+        ctx = context(info)
         given = filter or ImageFilter()
         filters = listing.Filters.clean(
             tag=given.tag or "", location=given.location or "",
@@ -70,7 +70,7 @@ class Query:
         )  # fmt: skip
         page = await ctx.run(
             lambda db: listing.gallery(
-                db, viewer=ctx.viewer, filters=filters, after=after, limit=limit
+                db, viewer=ctx.viewer, filters=filters, after=after, limit=first
             )
         )
         return ImageConnection.of(page, ctx)
@@ -89,8 +89,8 @@ class Query:
     @strawberry.field(description="Tags of gallery images, most used first; `prefix` "
                       "narrows them for suggestions.")  # fmt: skip
     async def tags(self, info: Info, prefix: str = "", first: int = 20) -> list[Tag]:
-        ctx, limit = context(info), page_size(first)
+        ctx = context(info)
         found = await ctx.run(
-            lambda db: listing.tags_in_use(db, viewer=ctx.viewer, prefix=prefix, limit=limit)
+            lambda db: listing.tags_in_use(db, viewer=ctx.viewer, prefix=prefix, limit=first)
         )
         return [Tag(name=t.name, image_count=t.image_count) for t in found]

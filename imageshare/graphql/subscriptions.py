@@ -22,6 +22,8 @@ from imageshare.graphql import errors
 from imageshare.graphql.context import RECHECK_SECONDS, Context
 from imageshare.graphql.types import Comment, DeletedComment, Image, context, parse_image_id
 from imageshare.images import service as images
+from imageshare.images import visibility
+from imageshare.images.kinds import JOINED_GALLERY, STATUS_CHANGED
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +105,7 @@ class Subscription:
         ctx = context(info)
         if ctx.viewer.is_anonymous:
             raise errors.from_service(NotAllowed("Sign in to follow your uploads."), ctx.viewer)
-        async for event in _events(ctx, owner_topic(ctx.viewer.user_id), images.STATUS_CHANGED):
+        async for event in _events(ctx, owner_topic(ctx.viewer.user_id), STATUS_CHANGED):
             image = await _visible(ctx, event)
             if image is not None:
                 yield image
@@ -113,9 +115,9 @@ class Subscription:
     @_guarded
     async def image_added(self, info: Info) -> AsyncGenerator[Image, None]:
         ctx = context(info)
-        async for event in _events(ctx, GALLERY_TOPIC, images.JOINED_GALLERY):
+        async for event in _events(ctx, GALLERY_TOPIC, JOINED_GALLERY):
             image = await _visible(ctx, event)
-            if image is not None and images.is_listed(image.row):
+            if image is not None and visibility.is_listed(image.row):
                 yield image
 
 

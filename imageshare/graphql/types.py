@@ -8,7 +8,6 @@ the same question the image page asks.
 from __future__ import annotations
 
 import asyncio
-import base64
 import enum
 import uuid
 from datetime import datetime
@@ -20,7 +19,7 @@ from strawberry.types import Info
 from imageshare.comments import service as comments
 from imageshare.comments.service import CommentView
 from imageshare.graphql import errors
-from imageshare.images import listing, media
+from imageshare.images import listing, media, visibility
 from imageshare.images import service as images
 from imageshare.images.kinds import RenditionName, Status
 from imageshare.images.kinds import Visibility as VisibilityKind
@@ -31,9 +30,6 @@ from imageshare.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from imageshare.graphql.context import Context
-
-# The largest page every list serves (the services' own ceiling).
-MAX_FIRST = min(listing.MAX_PAGE_SIZE, comments.MAX_PAGE_SIZE)
 
 Visibility = strawberry.enum(VisibilityKind, description="Who can see an image.")
 Rendition = strawberry.enum(
@@ -48,15 +44,6 @@ class ImageStatus(enum.Enum):
     PROCESSING = "processing"
     READY = "ready"
     FAILED = "failed"
-
-
-def page_size(first: int) -> int:
-    """`first` as the services take it; out of range is refused, not quietly cut."""
-    if not 1 <= first <= MAX_FIRST:
-        raise errors.ApiError(
-            f"`first` must be between 1 and {MAX_FIRST}; it was {first}.", errors.INVALID_INPUT
-        )
-    return first
 
 
 def parse_image_id(value: str) -> uuid.UUID:
@@ -114,10 +101,10 @@ class User:
     async def images(
         self, info: Info, first: int = listing.PAGE_SIZE, after: str | None = None
     ) -> ImageConnection:
-        ctx, owner, limit = context(info), self.row, page_size(first)
+        ctx, owner = context(info), self.row
         page = await ctx.run(
             lambda db: listing.of_owner(
-                db, viewer=ctx.viewer, owner=owner, after=after, limit=limit
+                db, viewer=ctx.viewer, owner=owner, after=after, limit=first
             )
         )
         return ImageConnection.of(page, ctx)
@@ -186,11 +173,17 @@ class Image:
         row = self.row
         values = (row.taken_at, row.camera_make, row.camera_model, row.lens,
                   row.exposure_time, row.aperture, row.iso, row.focal_length)  # fmt: skip
-        return None if all(v is None for v in values) else Camera(*values)
+        if all(v is None for v in values):
+            return None
+        return Camera(
+            taken_at=row.taken_at, make=row.camera_make, model=row.camera_model, lens=row.lens,
+            exposure_time=row.exposure_time, aperture=row.aperture, iso=row.iso,
+            focal_length=row.focal_length,
+        )  # fmt: skip
 
     @strawberry.field(description="Whether the viewer owns this image (may edit and delete it).")
     def viewer_is_owner(self, info: Info) -> bool:
-        return images.is_owner(context(info).viewer, self.row)
+        return visibility.is_owner(context(info).viewer, self.row)
 
     @strawberry.field(description="Why processing failed; for the owner only.")
     def failure_reason(self, info: Info) -> str | None:
@@ -266,13 +259,13 @@ class ImageConnection:
             ctx.loaders.users.prime(item.owner.id, item.owner)
             ctx.loaders.renditions.prime(item.image.id, item.renditions)
             edges.append(
-                ImageEdge(cursor=listing.encode_cursor(item.image), node=Image(row=item.image))
+                ImageEdge(cursor=listing.image_cursor(item.image), node=Image(row=item.image))
             )
         return cls(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page.older is not None,
-                has_previous_page=page.newer is not None,
+                has_next_page=page.after is not None,
+                has_previous_page=page.before is not None,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
@@ -322,42 +315,26 @@ class CommentConnection:
 
 def parse_comment_id(value: str) -> int | None:
     """A comment ID argument as a number; None when it cannot be one ("12", not "²")."""
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
-def comment_cursor(comment_id: int) -> str:
-    return base64.urlsafe_b64encode(f"comment:{comment_id}".encode()).decode()
-
-
-def decode_comment_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
     try:
-        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        comment_id = parse_comment_id(number)
-        if kind == "comment" and comment_id is not None:
-            return comment_id
-    except (ValueError, UnicodeError):
-        pass
-    raise errors.ApiError("That comment cursor is not valid.", errors.INVALID_INPUT)
+        return comments.parse_id(str(value))
+    except ValueError:
+        return None
 
 
 async def comment_page(
-    ctx: Context, image_id, *, first: int, after: str | None
+    ctx: Context, image_id: uuid.UUID, *, first: int, after: str | None
 ) -> CommentConnection:
-    limit, anchor = page_size(first), decode_comment_cursor(after)
     page = await ctx.run(
         lambda db: comments.list_comments(
-            db, viewer=ctx.viewer, image_id=image_id, after=anchor, limit=limit
+            db, viewer=ctx.viewer, image_id=image_id, after=after, limit=first
         )
     )
-    edges = [CommentEdge(cursor=comment_cursor(c.id), node=Comment(view=c)) for c in page.items]
+    edges = [CommentEdge(cursor=comments.cursor_of(c), node=Comment(view=c)) for c in page.items]
     return CommentConnection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.after is not None,
-            has_previous_page=after is not None,
+            has_previous_page=page.before is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
@@ -384,7 +361,7 @@ class ImageFilter:
     )
     uploader: str | None = strawberry.field(default=None, description="A username.")
     search: str | None = strawberry.field(
-        default=None, description="Words, matched in titles, descriptions, places and tags."
+        default=None, description="Words, matched in titles, descriptions and places."
     )
 
 

@@ -22,3 +22,8 @@ class RenditionName(enum.StrEnum):
     THUMB = "thumb"
     MEDIUM = "medium"
     LARGE = "large"
+
+
+# Event kinds (imageshare/events.py), published after the change commits.
+STATUS_CHANGED = "image_status_changed"  # on owner_topic: processing → ready or failed
+JOINED_GALLERY = "image_joined_gallery"  # on GALLERY_TOPIC: now listed for everyone

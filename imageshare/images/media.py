@@ -18,6 +18,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from imageshare.db import run_in_session
 from imageshare.images import service as images
 from imageshare.images.cdn import cloudfront_urls
+from imageshare.images.keys import image_id_of_rendition
 from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
 from imageshare.images.storage import LocalStorage, Storage, attachment, check_key, get_storage
@@ -107,7 +108,7 @@ async def serve_media(request: Request) -> Response:
 
 
 async def _publicly_visible(key: str) -> bool:
-    image_id = images.image_id_of_rendition(key)
+    image_id = image_id_of_rendition(key)
     if image_id is None:
         return False  # originals are never served without a signature
     return await run_in_session(lambda db: images.rendition_is_public(db, image_id=image_id))

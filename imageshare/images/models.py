@@ -9,8 +9,8 @@ from sqlmodel import Field, SQLModel
 from imageshare.columns import UTCDateTime, enum_column, timestamp
 from imageshare.db import utcnow
 from imageshare.images.kinds import RenditionName, Status, Visibility
-from imageshare.sharing.codes import LENGTH as SHARE_CODE_LENGTH
-from imageshare.sharing.codes import new_share_code
+from imageshare.images.share_codes import LENGTH as SHARE_CODE_LENGTH
+from imageshare.images.share_codes import new_share_code
 
 
 class Image(SQLModel, table=True):

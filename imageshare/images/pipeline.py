@@ -3,7 +3,7 @@
 A job names only the image; the row is the source of truth, so a job delivered twice,
 late, or after the image was deleted is harmless. One attempt:
 
-1. claims the row (images.claim_processing), counting an attempt; a job whose image is
+1. claims the row (records.claim_processing), counting an attempt; a job whose image is
    ready, failed, gone or under way elsewhere does nothing;
 2. reads the original's header and reserves the memory its decoding will take from the
    memory budget (budget.py), waiting while the budget is spent; an image larger than
@@ -38,11 +38,11 @@ from pathlib import Path
 from sqlmodel import Session
 
 from imageshare.db import session_scope
-from imageshare.images import decode_memory, inspection, processing
-from imageshare.images import service as images
+from imageshare.images import decode_memory, inspection, processing, records
 from imageshare.images.budget import MemoryBudget, TooLarge
 from imageshare.images.inspection import RejectedImage
-from imageshare.images.service import Claim, rendition_key
+from imageshare.images.keys import original_key, rendition_key
+from imageshare.images.records import Claim
 from imageshare.images.storage import Storage
 from imageshare.jobs import JobResult
 
@@ -81,7 +81,7 @@ class ImagePipeline:
         """One attempt at the image's renditions. `keep_alive` is called with each
         heartbeat (the queue extends the message's lease)."""
         with self._sessions() as db:
-            claim = images.claim_processing(
+            claim = records.claim_processing(
                 db, image_id=image_id, stale_after=self.stale_after, max_attempts=MAX_ATTEMPTS
             )
         if claim is Claim.GIVE_UP:
@@ -101,7 +101,7 @@ class ImagePipeline:
                 self.storage.put(key, rendition.data, content_type="image/webp")
                 written.append(key)
             with self._sessions() as db:
-                images.mark_ready(db, image_id=image_id, processed=result)
+                records.mark_ready(db, image_id=image_id, processed=result)
             return JobResult.READY
         except TooLarge as too_large:
             self._undo(written)
@@ -109,21 +109,31 @@ class ImagePipeline:
         except RejectedImage as rejection:
             self._undo(written)
             return self._fail(image_id, f"The image could not be processed: {rejection}.")
-        except images.ImageGone:
-            # Deleted while it was processed: nothing to record, only our objects to remove.
-            logger.info("image %s was deleted while it was processed", image_id)
-            self._undo(written)
-            return JobResult.SKIPPED
+        except records.ImageGone:
+            return self._deleted_meanwhile(image_id, written)
         except Exception:
+            if not self._still_processing(image_id):
+                # Its original vanished under us because its owner deleted it: no error.
+                return self._deleted_meanwhile(image_id, written)
             logger.exception("processing image %s failed", image_id)
             self._undo(written)
             return self._after_error(image_id)
+
+    def _deleted_meanwhile(self, image_id: uuid.UUID, written: list[str]) -> JobResult:
+        # Nothing to record, only our objects to remove.
+        logger.info("image %s was deleted while it was processed", image_id)
+        self._undo(written)
+        return JobResult.SKIPPED
+
+    def _still_processing(self, image_id: uuid.UUID) -> bool:
+        with self._sessions() as db:
+            return records.is_processing(db, image_id=image_id)
 
     def _render(self, image_id: uuid.UUID) -> processing.ProcessedImage:
         with tempfile.TemporaryDirectory(prefix="imageshare-process-") as folder:
             original = Path(folder) / "original"
             with (
-                self.storage.open(images.original_key(image_id)) as source,
+                self.storage.open(original_key(image_id)) as source,
                 original.open("wb") as out,
             ):
                 shutil.copyfileobj(source, out, length=1024 * 1024)
@@ -140,10 +150,10 @@ class ImagePipeline:
         unless this was the last attempt."""
         try:
             with self._sessions() as db:
-                if images.attempts_used_up(db, image_id=image_id, max_attempts=MAX_ATTEMPTS):
-                    images.mark_failed(db, image_id=image_id, reason=OUR_ERROR)
+                if records.attempts_used_up(db, image_id=image_id, max_attempts=MAX_ATTEMPTS):
+                    records.mark_failed(db, image_id=image_id, reason=OUR_ERROR)
                     return JobResult.FAILED
-                images.release_processing(
+                records.release_processing(
                     db, image_id=image_id, stale_after=self.stale_after, attempt_spent=True
                 )
         except Exception:
@@ -154,14 +164,14 @@ class ImagePipeline:
     def release(self, image_id: uuid.UUID) -> None:
         """Stop working on the image without spending an attempt (a worker stopping)."""
         with self._sessions() as db:
-            images.release_processing(
+            records.release_processing(
                 db, image_id=image_id, stale_after=self.stale_after, attempt_spent=False
             )
 
     def give_up(self, image_id: uuid.UUID) -> bool:
         """Fail an image whose attempts are used up; its renditions go."""
         with self._sessions() as db:
-            gave_up = images.give_up_processing(
+            gave_up = records.give_up_processing(
                 db, image_id=image_id, stale_after=self.stale_after, max_attempts=MAX_ATTEMPTS,
                 reason=GAVE_UP,
             )  # fmt: skip
@@ -175,18 +185,18 @@ class ImagePipeline:
         lost (a crash, a failed enqueue). Returns those to enqueue again; gives up the
         ones out of attempts and removes the ones whose original never arrived."""
         with self._sessions() as db:
-            candidates = images.stalled(db, older_than=2 * self.lease)
+            candidates = records.stalled(db, older_than=2 * self.lease)
         again = []
         for image_id in candidates:
             with self._sessions() as db:
-                used_up = images.attempts_used_up(db, image_id=image_id, max_attempts=MAX_ATTEMPTS)
+                used_up = records.attempts_used_up(db, image_id=image_id, max_attempts=MAX_ATTEMPTS)
             if used_up:
                 self.give_up(image_id)
-            elif self.storage.exists(images.original_key(image_id)):
+            elif self.storage.exists(original_key(image_id)):
                 again.append(image_id)
             else:
                 with self._sessions() as db:
-                    abandoned = images.remove_abandoned(
+                    abandoned = records.remove_abandoned(
                         db, image_id=image_id, older_than=2 * self.lease
                     )
                 if abandoned:
@@ -196,7 +206,7 @@ class ImagePipeline:
 
     def _beat(self, image_id: uuid.UUID, keep_alive: Callable[[], None] | None) -> None:
         with self._sessions() as db:
-            images.keep_processing(db, image_id=image_id)
+            records.keep_processing(db, image_id=image_id)
         if keep_alive is not None:
             keep_alive()
 
@@ -210,7 +220,7 @@ class ImagePipeline:
     def _fail(self, image_id: uuid.UUID, reason: str) -> JobResult:
         try:
             with self._sessions() as db:
-                images.mark_failed(db, image_id=image_id, reason=reason)
+                records.mark_failed(db, image_id=image_id, reason=reason)
         except Exception:
             # The row stays processing with its original: the sweep tries again later.
             logger.exception("could not mark image %s failed", image_id)

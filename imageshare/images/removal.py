@@ -20,7 +20,9 @@ from sqlmodel import Session
 
 from imageshare.auth.viewer import Viewer
 from imageshare.db import session_scope
+from imageshare.images import records
 from imageshare.images import service as images
+from imageshare.images.keys import original_key, rendition_key
 from imageshare.images.kinds import RenditionName
 from imageshare.images.storage import Storage, get_storage
 
@@ -59,7 +61,7 @@ def finish_pending(*, storage: Storage | None = None, sessions: Sessions = sessi
     """
     storage = storage or get_storage()
     with sessions() as db:
-        pending = images.pending_deletions(db)
+        pending = records.pending_deletions(db)
     finished = 0
     for image_id in pending:
         try:
@@ -73,7 +75,7 @@ def finish_pending(*, storage: Storage | None = None, sessions: Sessions = sessi
 
 def _finish(image_id: uuid.UUID, storage: Storage, sessions: Sessions) -> None:
     for name in RenditionName:
-        storage.delete(images.rendition_key(image_id, name))
-    storage.delete(images.original_key(image_id))
+        storage.delete(rendition_key(image_id, name))
+    storage.delete(original_key(image_id))
     with sessions() as db:
-        images.remove_row(db, image_id=image_id)
+        records.remove_row(db, image_id=image_id)

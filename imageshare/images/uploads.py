@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from imageshare.auth.viewer import Viewer
 from imageshare.db import session_scope
 from imageshare.errors import InvalidInput, NotAllowed
-from imageshare.images import inspection
+from imageshare.images import inspection, records
 from imageshare.images import service as images
 from imageshare.images.inspection import RejectedImage
+from imageshare.images.keys import original_key
 from imageshare.images.kinds import Visibility
 from imageshare.images.pipeline import Sessions
 from imageshare.images.received import ReceivedFile
@@ -115,7 +116,7 @@ class Uploads:
         except InvalidInput as invalid:
             return UploadOutcome(name, refused=_clause(str(invalid)))
         with self._sessions() as db:
-            duplicate = images.find_duplicate(db, owner_id=viewer.user_id, sha256=received.sha256)
+            duplicate = records.find_duplicate(db, owner_id=viewer.user_id, sha256=received.sha256)
         if duplicate is not None:
             return UploadOutcome(name, duplicate_of=duplicate.id)
         assert received.path is not None
@@ -131,13 +132,11 @@ class Uploads:
             )  # fmt: skip
         try:
             with received.path.open("rb") as original:
-                self.storage.put(
-                    images.original_key(image_id), original, content_type=header.content_type
-                )
+                self.storage.put(original_key(image_id), original, content_type=header.content_type)
         except BaseException:
             # No row without its original. Should this fail too, the sweep removes it.
             with self._sessions() as db:
-                images.remove_row(db, image_id=image_id)
+                records.remove_row(db, image_id=image_id)
             raise
         return UploadOutcome(name, image_id=image_id)
 

@@ -16,9 +16,10 @@ from imageshare.db import utcnow
 from imageshare.errors import NotFound
 from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
-from imageshare.images.service import can_view, get_own
+from imageshare.images.service import get_own
+from imageshare.images.share_codes import is_share_code, new_share_code
+from imageshare.images.visibility import can_view
 from imageshare.settings import get_settings
-from imageshare.sharing.codes import is_share_code, new_share_code
 
 ATTEMPTS = 5
 

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from imageshare import text
+from imageshare.errors import NotFound
 from imageshare.users.models import User
 
 USERNAME_MAX = 30
@@ -29,6 +31,15 @@ def get_many(db: Session, *, user_ids: Iterable[int]) -> dict[int, User]:
     if not ids:
         return {}
     return {user.id: user for user in db.exec(select(User).where(User.id.in_(ids))).all()}
+
+
+def by_username(db: Session, *, username: str) -> User:
+    """The person behind /u/{username} (usernames are public, as are profiles); NotFound
+    when nobody has that name. Case and surrounding space do not matter."""
+    user = db.exec(select(User).where(User.username == text.one_line(username).lower())).first()
+    if user is None:
+        raise NotFound("There is no one with that name here.")
+    return user
 
 
 def sign_in_from_claims(db: Session, *, claims: Mapping[str, Any]) -> User:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from imageshare.auth.viewer import Viewer
 from imageshare.db import create_db_engine
-from imageshare.images import service as images
+from imageshare.images import keys, records
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, Rendition
 from imageshare.users.models import User
@@ -57,7 +57,7 @@ def image(
     row = Image(
         id=image_id, owner_id=owner.user_id, title=title, description=description,
         location=location, visibility=visibility, status=status,
-        original_key=images.original_key(image_id), content_type="image/jpeg", byte_size=1,
+        original_key=keys.original_key(image_id), content_type="image/jpeg", byte_size=1,
         sha256=image_id.hex * 2, width=3000, height=2000,
         created_at=START + timedelta(minutes=next(_CLOCK)),
     )  # fmt: skip
@@ -65,7 +65,7 @@ def image(
     db.flush()
     for name, width in ((RenditionName.THUMB, 300), (RenditionName.MEDIUM, 1024),
                         (RenditionName.LARGE, 2048)):  # fmt: skip
-        db.add(Rendition(image_id=image_id, name=name, key=images.rendition_key(image_id, name),
+        db.add(Rendition(image_id=image_id, name=name, key=keys.rendition_key(image_id, name),
                          width=width, height=width * 2 // 3, byte_size=1))  # fmt: skip
-    images.set_tags(db, image_id=image_id, tags=tags)
+    records.set_tags(db, image_id=image_id, tags=tags)
     return row

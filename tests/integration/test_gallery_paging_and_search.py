@@ -19,6 +19,7 @@ from imageshare.images import listing
 from imageshare.images.kinds import Status, Visibility
 from imageshare.images.listing import Filters
 from imageshare.images.models import Image
+from imageshare.users import service as users
 from tests.harness.rows import START, image, person
 
 pytestmark = pytest.mark.integration
@@ -34,17 +35,17 @@ def walk_forward(fetch, *, limit: int) -> list:
     while True:
         page = fetch(after=cursor, limit=limit)
         pages.append(page)
-        if page.older is None:
+        if page.after is None:
             return pages
         assert len(pages) < 50, "the pages never end"
-        cursor = page.older
+        cursor = page.after
 
 
 def walk_back(fetch, last, *, limit: int) -> list:
     """From the last page back to the first, following `newer`."""
     pages = [last]
-    while pages[0].newer is not None:
-        pages.insert(0, fetch(before=pages[0].newer, limit=limit))
+    while pages[0].before is not None:
+        pages.insert(0, fetch(before=pages[0].before, limit=limit))
         assert len(pages) < 50, "the pages never end"
     return pages
 
@@ -74,7 +75,7 @@ def test_images_sharing_one_timestamp_are_each_shown_once_both_ways(engine):
         assert [len(page.items) for page in forward] == [4, 4, 4, 4, 4, 3]
         back = walk_back(fetch, forward[-1], limit=4)
         assert [titles(p) for p in back] == [titles(p) for p in forward]
-        assert forward[0].newer is None and back[0].newer is None
+        assert forward[0].before is None and back[0].before is None
 
 
 def test_sixty_images_in_pages_of_24_forward_and_back(engine):
@@ -90,13 +91,13 @@ def test_sixty_images_in_pages_of_24_forward_and_back(engine):
         seen = [t for page in forward for t in titles(page)]
         assert seen == newest_first(rows) and len(set(seen)) == 60
         assert [len(p.items) for p in forward] == [24, 24, 12]
-        assert forward[0].newer is None and forward[-1].older is None
-        assert all(p.newer and p.older for p in forward[1:-1])
+        assert forward[0].before is None and forward[-1].after is None
+        assert all(p.before and p.after for p in forward[1:-1])
 
         back = walk_back(fetch, forward[-1], limit=24)
         assert [titles(p) for p in back] == [titles(p) for p in forward]
         # The first page reached by going back is the first page: nothing newer.
-        assert back[0].newer is None and back[0].older == forward[0].older
+        assert back[0].before is None and back[0].after == forward[0].after
 
 
 def test_an_upload_while_someone_browses_neither_repeats_nor_skips(engine):
@@ -107,15 +108,15 @@ def test_an_upload_while_someone_browses_neither_repeats_nor_skips(engine):
         first = listing.gallery(db, viewer=ANONYMOUS, limit=10)
         image(db, bo, "brand new")  # newer than everything shown
         db.commit()
-        second = listing.gallery(db, viewer=ANONYMOUS, after=first.older, limit=10)
+        second = listing.gallery(db, viewer=ANONYMOUS, after=first.after, limit=10)
         assert titles(second) == newest_first(rows)[10:20]  # not shifted by the upload
 
         # Back from the second page: the same ten as before, and now a newer page exists.
-        again = listing.gallery(db, viewer=ANONYMOUS, before=second.newer, limit=10)
+        again = listing.gallery(db, viewer=ANONYMOUS, before=second.before, limit=10)
         assert titles(again) == titles(first)
-        assert again.newer is not None
-        top = listing.gallery(db, viewer=ANONYMOUS, before=again.newer, limit=10)
-        assert titles(top) == ["brand new"] and top.newer is None
+        assert again.before is not None
+        top = listing.gallery(db, viewer=ANONYMOUS, before=again.before, limit=10)
+        assert titles(top) == ["brand new"] and top.before is None
 
 
 def test_pages_of_a_filtered_or_searched_gallery_stay_within_the_filter(engine):
@@ -154,16 +155,16 @@ def test_odd_page_requests_are_refused_or_bounded(engine):
         db.commit()
         page = listing.gallery(db, viewer=ANONYMOUS, limit=2)
         with pytest.raises(InvalidInput):
-            listing.gallery(db, viewer=ANONYMOUS, after=page.older, before=page.older)
-        assert len(listing.gallery(db, viewer=ANONYMOUS, limit=0).items) == 1
-        assert len(listing.gallery(db, viewer=ANONYMOUS, limit=-5).items) == 1
+            listing.gallery(db, viewer=ANONYMOUS, after=page.after, before=page.after)
+        # A page size out of range is refused, as the API refuses it.
+        for wrong in (0, -5, 101):
+            with pytest.raises(InvalidInput, match="between 1 and 100"):
+                listing.gallery(db, viewer=ANONYMOUS, limit=wrong)
         # A cursor of the right shape for an image that never existed still pages by time.
-        late = listing.encode_cursor(
-            Image(id=uuid.uuid4(), created_at=START + timedelta(days=3650))
-        )
+        late = listing.image_cursor(Image(id=uuid.uuid4(), created_at=START + timedelta(days=3650)))
         assert titles(listing.gallery(db, viewer=ANONYMOUS, after=late)) == ["p2", "p1", "p0"]
         # The same broken cursor is refused in either direction and on a profile too.
-        owner = listing.owner_by_username(db, username="ada")
+        owner = users.by_username(db, username="ada")
         for call in (
             lambda: listing.gallery(db, viewer=ANONYMOUS, before="%%%"),
             lambda: listing.of_owner(db, viewer=ada, owner=owner, after="not a cursor"),
@@ -251,7 +252,7 @@ def test_a_profile_is_everything_but_deleting_for_its_owner_in_pages(engine):
         rows = [image(db, ada, f"{kind} {n}", **kinds[kind]) for n in range(4) for kind in kinds]
         image(db, bo, "bo's")
         db.commit()
-        owner = listing.owner_by_username(db, username="Ada")
+        owner = users.by_username(db, username="Ada")
         own = newest_first([r for r in rows if r.status != Status.DELETING])
         public = newest_first([r for r in rows if r.title.startswith("public")])
 
@@ -268,8 +269,8 @@ def test_a_profile_is_everything_but_deleting_for_its_owner_in_pages(engine):
         assert len(own) == 20 and len(public) == 4
 
         with pytest.raises(NotFound):
-            listing.owner_by_username(db, username="nobody")
-        empty = listing.owner_by_username(db, username="bo")
+            users.by_username(db, username="nobody")
+        empty = users.by_username(db, username="bo")
         assert titles(listing.of_owner(db, viewer=ada, owner=empty)) == ["bo's"]
 
 

@@ -5,10 +5,13 @@ no object without its row — and a failing image is retried, then given up."""
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import subprocess
 import textwrap
 import time
+import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -19,7 +22,7 @@ from PIL import Image
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import session_scope
 from imageshare.errors import NotAllowed
-from imageshare.images import inspection, processing
+from imageshare.images import inspection, processing, records, removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Status, Visibility
 from imageshare.images.pipeline import GAVE_UP, MAX_ATTEMPTS, OUR_ERROR
@@ -266,6 +269,39 @@ def test_a_failing_write_is_undone_and_retried(database, bucket_storage, owner):
     assert len(list(bucket_storage.keys())) == 4
 
 
+class DeletedOnOpen(FailingStorage):
+    """The real storage; the image is deleted (by its owner) just as its original is
+    opened for processing, the way a delete racing a worker lands."""
+
+    def __init__(self, inner: Storage, delete_image: Callable[[], None]):
+        super().__init__(inner, fail_put=0)
+        self.delete_image = delete_image
+
+    def open(self, key):
+        self.delete_image()
+        return self.inner.open(key)
+
+
+def test_an_image_deleted_while_it_is_processed_is_skipped_quietly(
+    database, bucket_storage, owner, caplog
+):
+    image_id: list[uuid.UUID] = []
+
+    def delete_image() -> None:
+        sessions = functools.partial(session_scope, database)
+        removal.remove_images(owner, image_id, storage=bucket_storage, sessions=sessions)
+
+    tier = make_tier(database, DeletedOnOpen(bucket_storage, delete_image))
+    outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(2400, 1600)), DETAILS, owner)
+    image_id.append(outcome.image_id)
+    with caplog.at_level(logging.INFO, logger="imageshare"):
+        assert tier.pipeline.process(outcome.image_id) == JobResult.SKIPPED
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("imageshare")]
+    assert (logging.INFO, f"image {outcome.image_id} was deleted while it was processed") in said
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert list(bucket_storage.keys()) == [] and rows(database)["image"] == []
+
+
 def test_database_failing_after_the_objects_are_written(
     database, bucket_storage, owner, monkeypatch
 ):
@@ -275,7 +311,7 @@ def test_database_failing_after_the_objects_are_written(
     def database_down(*args, **kwargs):
         raise sa.exc.OperationalError("UPDATE image", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(images, "mark_ready", database_down)
+    monkeypatch.setattr(records, "mark_ready", database_down)
     assert tier.pipeline.process(outcome.image_id) == JobResult.RETRY
     # The renditions are gone again; the row stays processing for another attempt...
     assert list(bucket_storage.keys()) == [f"originals/{outcome.image_id}"]
@@ -356,10 +392,10 @@ def test_an_image_whose_worker_keeps_dying_is_given_up(database, bucket_storage,
     # Three workers claim it and die mid-way, one leaving a rendition behind.
     for _ in range(MAX_ATTEMPTS):
         with session_scope(database) as db:
-            claim = images.claim_processing(
+            claim = records.claim_processing(
                 db, image_id=image_id, stale_after=timedelta(0), max_attempts=MAX_ATTEMPTS
             )
-        assert claim is images.Claim.TAKEN
+        assert claim is records.Claim.TAKEN
     bucket_storage.put(f"renditions/{image_id}/large.webp", b"half", content_type="image/webp")
     # The next delivery (or the sweep) gives it up: failed, renditions gone, never again.
     assert tier.pipeline.process(image_id) == JobResult.FAILED
@@ -375,7 +411,7 @@ def test_the_sweep_gives_up_used_up_images_and_enqueues_lost_ones(database, buck
     dying = tier.uploads.submit(received("b.jpg", samples.jpeg(801, 600)), DETAILS, owner)
     for _ in range(MAX_ATTEMPTS):
         with session_scope(database) as db:
-            images.claim_processing(
+            records.claim_processing(
                 db, image_id=dying.image_id, stale_after=timedelta(0), max_attempts=MAX_ATTEMPTS
             )
     assert tier.pipeline.sweep() == [lost.image_id]
@@ -391,10 +427,10 @@ def test_a_live_attempt_is_not_claimed_twice(database, bucket_storage, owner):
     outcome = tier.uploads.submit(received("a.jpg", samples.jpeg(800, 600)), DETAILS, owner)
     with session_scope(database) as db:
         assert (
-            images.claim_processing(
+            records.claim_processing(
                 db, image_id=outcome.image_id, stale_after=timedelta(seconds=40), max_attempts=3
             )
-            is images.Claim.TAKEN
+            is records.Claim.TAKEN
         )
     # A duplicate delivery while the first worker is alive: nothing happens.
     assert tier.pipeline.process(outcome.image_id) == JobResult.SKIPPED
@@ -415,7 +451,7 @@ CRASHING_WORKER = textwrap.dedent(
     import functools, sys, time
     from imageshare.auth.viewer import Viewer
     from imageshare.db import create_db_engine, session_scope
-    from imageshare.images import inspection, processing
+    from imageshare.images import inspection, processing, removal
     from imageshare.images.received import ReceivedFile
     from imageshare.images.storage import build_storage
     from imageshare.images.uploads import UploadDetails

@@ -16,7 +16,7 @@ from imageshare.auth.viewer import ANONYMOUS
 from imageshare.comments import service as comments
 from imageshare.db import session_scope
 from imageshare.errors import NotAllowed, NotFound
-from imageshare.images import detail, listing, removal
+from imageshare.images import detail, listing, records, removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Status
 from imageshare.images.listing import Filters
@@ -27,6 +27,7 @@ from imageshare.images.uploads import UploadDetails
 from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
 from imageshare.sharing import service as sharing
+from imageshare.users import service as users
 from tests import samples
 from tests.harness.processing import recording_tier
 from tests.harness.rows import person
@@ -120,7 +121,7 @@ def assert_gone_for_everyone(sessions, owner, other, image_id, share_code: str) 
                 comments.list_comments(db, viewer=viewer, image_id=image_id)
             listed = listing.gallery(db, viewer=viewer, filters=Filters.clean(tag="sea"))
             assert image_id not in [item.image.id for item in listed.items]
-            profile = listing.owner_by_username(db, username="owner")
+            profile = users.by_username(db, username="owner")
             mine = listing.of_owner(db, viewer=viewer, owner=profile)
             assert image_id not in [item.image.id for item in mine.items]
 
@@ -135,9 +136,7 @@ def test_a_bulk_delete_finishes_the_images_it_can_and_hides_the_one_it_cannot(
             comments.add_comment(db, viewer=other, image_id=image_id, body="nice")
         code = db.get(images.Image, stuck).share_code
         assert (
-            listing.count_of_owner(
-                db, viewer=owner, owner=listing.owner_by_username(db, username="owner")
-            )
+            listing.count_of_owner(db, viewer=owner, owner=users.by_username(db, username="owner"))
             == 3
         )
     stuck_keys = keys_of(storage, stuck)
@@ -153,7 +152,7 @@ def test_a_bulk_delete_finishes_the_images_it_can_and_hides_the_one_it_cannot(
     assert statuses(database) == {stuck: Status.DELETING, kept: Status.READY}
     assert_gone_for_everyone(sessions, owner, other, stuck, code)
     with sessions() as db:
-        profile = listing.owner_by_username(db, username="owner")
+        profile = users.by_username(db, username="owner")
         assert listing.count_of_owner(db, viewer=owner, owner=profile) == 1
         assert listing.count_of_owner(db, viewer=other, owner=profile) == 1
 
@@ -181,7 +180,7 @@ def test_recovery_does_not_stall_behind_an_image_it_cannot_delete_yet(
     ids = [upload(storage, sessions, owner, f"pending {n}") for n in range(3)]
     removal.remove_images(owner, ids, storage=Refusing(storage, *ids), sessions=sessions)
     with sessions() as db:
-        assert sorted(images.pending_deletions(db)) == sorted(ids)
+        assert sorted(records.pending_deletions(db)) == sorted(ids)
     stuck = ids[stuck_index]
 
     raised = None
@@ -235,7 +234,7 @@ def test_an_image_that_failed_or_never_got_processed_can_be_deleted(
     waiting = upload(storage, sessions, owner, "waiting", process=False)
     broken = upload(storage, sessions, owner, "broken", process=False)
     with sessions() as db:
-        images.mark_failed(db, image_id=broken, reason="The image could not be processed.")
+        records.mark_failed(db, image_id=broken, reason="The image could not be processed.")
     assert statuses(database) == {waiting: Status.PROCESSING, broken: Status.FAILED}
     ids = [waiting, broken]
     assert removal.remove_images(owner, ids, storage=storage, sessions=sessions) == ids

@@ -24,9 +24,9 @@ from imageshare.images import service as images
 from imageshare.images import storage as storage_module
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, Rendition
+from imageshare.images.share_codes import ALPHABET, LENGTH
 from imageshare.settings import get_settings
 from imageshare.sharing import service as sharing
-from imageshare.sharing.codes import ALPHABET, LENGTH
 from imageshare.sharing.routes import follow_share_link
 from imageshare.users.models import User
 from tests.harness.app_server import SETTINGS_NAMES

@@ -1,4 +1,4 @@
-from imageshare.sharing.codes import ALPHABET, LENGTH, is_share_code, new_share_code
+from imageshare.images.share_codes import ALPHABET, LENGTH, is_share_code, new_share_code
 
 
 def test_share_codes_are_eight_base62_characters_and_do_not_repeat():

@@ -13,7 +13,6 @@ import reflex as rx
 
 from imageshare.db import run_in_session
 from imageshare.errors import ServiceError
-from imageshare.images import detail as details
 from imageshare.images import removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
@@ -32,6 +31,8 @@ class EditState(rx.State):
     visibility: str = Visibility.PUBLIC.value
     busy: bool = False
     error: str = ""
+    # What the dialog opened with (backend only): save sends only the fields changed.
+    _shown: dict[str, str] = {}
 
     async def _viewer(self):
         return (await self.get_state(SessionState)).viewer()
@@ -50,7 +51,7 @@ class EditState(rx.State):
         def work(db):
             # get_own decides who may change it: NotFound or NotAllowed for anyone else.
             image = images.get_own(db, viewer=viewer, image_id=uuid.UUID(image_id))
-            return image, details.tags_of(db, image_id=image.id)
+            return image, images.tags_for(db, viewer=viewer, image_ids=[image.id])[image.id]
 
         try:
             image, tags = await run_in_session(work)
@@ -60,6 +61,10 @@ class EditState(rx.State):
         self.title, self.description, self.location = image.title, image.description, image.location
         self.tags = ", ".join(tags)
         self.visibility = image.visibility.value
+        self._shown = {
+            "title": self.title, "description": self.description, "location": self.location,
+            "tags": self.tags, "visibility": self.visibility,
+        }  # fmt: skip
         self.error, self.busy, self.editing = "", False, True
 
     @rx.event
@@ -74,20 +79,20 @@ class EditState(rx.State):
     async def save(self, form: dict):
         viewer = await self._viewer()
         image_id = uuid.UUID(self.image_id)
+        entered = {
+            name: str(form.get(name, "")) for name in ("title", "description", "location", "tags")
+        }
+        entered["visibility"] = self.visibility
+        # Only what the person changed: a field someone else changed meanwhile (in
+        # another tab, through the API) keeps their change.
+        patch = images.ImagePatch(
+            **{name: value for name, value in entered.items() if value != self._shown.get(name)}
+        )
         try:
-            cleaned = images.ImageDetails.clean(
-                title=str(form.get("title", "")),
-                description=str(form.get("description", "")),
-                location=str(form.get("location", "")),
-                tags=str(form.get("tags", "")),
-                visibility=self.visibility,
-            )
             self.busy = True
             yield
             await run_in_session(
-                lambda db: images.update_details(
-                    db, viewer=viewer, image_id=image_id, details=cleaned
-                )
+                lambda db: images.update_image(db, viewer=viewer, image_id=image_id, patch=patch)
             )
         except ServiceError as refused:
             self.error, self.busy = str(refused), False

@@ -77,8 +77,8 @@ class GalleryState(rx.State):
             return [card(item) for item in page.items], page, notice
 
         self.cards, page, notice = await run_in_session(work)
-        self.newer_href = self._href(before=page.newer) if page.newer else ""
-        self.older_href = self._href(after=page.older) if page.older else ""
+        self.newer_href = self._href(before=page.before) if page.before else ""
+        self.older_href = self._href(after=page.after) if page.after else ""
         self.loaded = True
         if notice:
             return rx.toast.warning(notice)

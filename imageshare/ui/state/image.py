@@ -69,7 +69,7 @@ class ImageState(rx.State):
     original_url: str = ""
     share_url: str = ""
     comments: list[CommentItem] = []
-    comments_after: int | None = None
+    comments_after: str | None = None
     comment_count: int = 0
     draft: str = ""
     posting: bool = False
@@ -118,15 +118,16 @@ class ImageState(rx.State):
             def work(db):
                 found = details.get_detail(db, viewer=viewer, image_id=image_id)
                 page = comments.list_comments(db, viewer=viewer, image_id=image_id)
-                return found, picture_urls(found), page
+                count = comments.count_comments(db, viewer=viewer, image_id=image_id)
+                return found, picture_urls(found), page, count
 
-            found, urls, page = await run_in_session(work)
+            found, urls, page, count = await run_in_session(work)
         except NotFound:
             self.image_id, self.found, self.loaded = "", False, True
             return
         self._show(found, urls)
         self.comments = [comment_item(c) for c in page.items]
-        self.comments_after = page.after
+        self.comments_after, self.comment_count = page.after, count
         self.draft = ""
         self.found = self.loaded = True
         yield ImageState.watch_comments
@@ -166,7 +167,6 @@ class ImageState(rx.State):
         large = best_rendition(found.renditions, RenditionName.LARGE)
         self.aspect_ratio = f"{large.width} / {large.height}" if large is not None else "3 / 2"
         self.share_url = sharing.share_url(image.share_code)
-        self.comment_count = found.comment_count
 
     # -- comments ------------------------------------------------------------------
 

@@ -10,10 +10,11 @@ import reflex as rx
 
 from imageshare.db import run_in_session
 from imageshare.errors import InvalidInput, NotFound, ServiceError
-from imageshare.images import listing, removal
+from imageshare.images import listing, removal, visibility
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.views import Card, card
+from imageshare.users import service as users
 
 
 class ProfileState(rx.State):
@@ -62,7 +63,7 @@ class ProfileState(rx.State):
         after, before = params.get("after") or None, params.get("before") or None
 
         def work(db):
-            owner = listing.owner_by_username(db, username=username)
+            owner = users.by_username(db, username=username)
             try:
                 page = listing.of_owner(db, viewer=viewer, owner=owner, after=after, before=before)
             except InvalidInput:
@@ -80,11 +81,11 @@ class ProfileState(rx.State):
         self.avatar_url = owner.avatar_url or ""
         self.joined = format.day(owner.created_at)
         self.image_count = count
-        self.is_owner = listing.is_own_profile(viewer, owner)
+        self.is_owner = visibility.owns(viewer, owner.id)
         self.cards = cards
         base = f"/u/{owner.username}"
-        self.newer_href = f"{base}?before={page.newer}" if page.newer else ""
-        self.older_href = f"{base}?after={page.older}" if page.older else ""
+        self.newer_href = f"{base}?before={page.before}" if page.before else ""
+        self.older_href = f"{base}?after={page.after}" if page.after else ""
         shown = {c.id for c in self.cards}
         self.selected = [image_id for image_id in self.selected if image_id in shown]
         self.found = self.loaded = True

@@ -27,7 +27,7 @@ from imageshare.errors import NotAllowed
 from imageshare.events import Subscription, get_events, owner_topic
 from imageshare.images import service as images
 from imageshare.images import uploads
-from imageshare.images.kinds import Status, Visibility
+from imageshare.images.kinds import STATUS_CHANGED, Status, Visibility
 from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails, InvalidInput
 from imageshare.images.tier import get_tier
@@ -218,7 +218,7 @@ async def _follow_processing(
     deadline = time.monotonic() + FOLLOW_PROCESSING_SECONDS
     while processing and (left := deadline - time.monotonic()) > 0:
         event = await events.next(timeout=min(RECHECK_SECONDS, left))
-        if event is None or event.kind == images.STATUS_CHANGED:
+        if event is None or event.kind == STATUS_CHANGED:
             await _show_finished(board, processing, viewer)
     for image_id, name in processing.items():
         await board.update(name, "processing",
