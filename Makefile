@@ -24,6 +24,7 @@ test: install-test install-infra ## Install what the tests need, then lint and r
 	scripts/ensure-container-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench: install-bench ## Run the benchmarks under bench/ and print their figures.
