@@ -323,7 +323,12 @@ class CommentConnection:
 def parse_comment_id(value: str) -> int | None:
     """A comment ID argument as a number; None when it cannot be one ("12", not "²")."""
     text = str(value)
-    return int(text) if text.isascii() and text.isdigit() else None
+    if not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python parses (sys.get_int_max_str_digits)
+        return None
 
 
 def comment_cursor(comment_id: int) -> str:
