@@ -130,7 +130,8 @@ def best_rendition(
     return None
 
 
-_RENDITION_KEY = re.compile(r"^renditions/(?P<id>[0-9a-f-]{36})/(thumb|medium|large)\.webp$")
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_RENDITION_KEY = re.compile(rf"^renditions/(?P<id>{_UUID})/(thumb|medium|large)\.webp$")
 
 
 def image_id_of_rendition(key: str) -> uuid.UUID | None:
