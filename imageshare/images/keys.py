@@ -16,7 +16,8 @@ def rendition_key(image_id: uuid.UUID, name: RenditionName) -> str:
     return f"renditions/{image_id}/{name.value}.webp"
 
 
-_RENDITION_KEY = re.compile(r"^renditions/(?P<id>[0-9a-f-]{36})/(thumb|medium|large)\.webp$")
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_RENDITION_KEY = re.compile(rf"^renditions/(?P<id>{_UUID})/(thumb|medium|large)\.webp\Z")
 
 
 def image_id_of_rendition(key: str) -> uuid.UUID | None:

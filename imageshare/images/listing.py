@@ -39,7 +39,7 @@ class Filters:
     @classmethod
     def clean(cls, *, tag="", location="", uploader="", search="") -> Filters:
         return cls(
-            tag=text.one_line(tag).lower().lstrip("#"),
+            tag=text.one_line(tag).lower().lstrip("# "),
             location=text.one_line(location),
             uploader=text.one_line(uploader).lower(),
             search=text.one_line(search)[:200],

@@ -128,7 +128,7 @@ def normalise_tags(tags: str | Iterable[str]) -> tuple[str, ...]:
     parts = tags.split(",") if isinstance(tags, str) else list(tags)
     result: list[str] = []
     for part in parts:
-        tag = text.one_line(part).lower().lstrip("#")
+        tag = text.one_line(part).lower().lstrip("# ")  # "# sea" is the tag "sea"
         if not tag or tag in result:
             continue
         if len(tag) > MAX_TAG_LENGTH:

@@ -15,3 +15,12 @@ def test_is_share_code_rejects_anything_else():
     assert is_share_code("aZ09bY18")
     for text in ("", "short", "toolong123", "with-dash", "../etc/p", "ümlaut12"):
         assert not is_share_code(text)
+
+
+def test_is_share_code_wants_exactly_eight_base62_characters():
+    assert is_share_code("00000000") and is_share_code("zzzzzzzz") and is_share_code("ZZZZZZZZ")
+    for text in ("aZ09bY1", "aZ09bY18x", "aZ09bY1 ", " aZ09bY1", "aZ09bY1\n", "aZ09_Y18"):
+        assert not is_share_code(text), text
+    # Digits and letters of other scripts are no base62 characters.
+    for text in ("１２３４５６７８", "aZ09bY1²", "aZ09bYıi", "aZ09bY1٣"):
+        assert not is_share_code(text), text
