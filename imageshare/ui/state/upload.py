@@ -19,7 +19,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import reflex as rx
-from reflex_components_core.core.upload import get_upload_files_context_var_data
 
 from imageshare.auth.viewer import Viewer
 from imageshare.db import run_in_session
@@ -33,6 +32,7 @@ from imageshare.images.service import ImageDetails, InvalidInput
 from imageshare.images.tier import get_tier
 from imageshare.images.uploads import UploadDetails, UploadOutcome
 from imageshare.settings import get_settings
+from imageshare.ui.reflex_compat import UPLOAD_FILES_JS_NAME, upload_files_var
 from imageshare.ui.state.session import SessionState
 
 logger = logging.getLogger(__name__)
@@ -53,13 +53,10 @@ def selected_files_info() -> rx.Var[list[dict]]:
     so each file can show its own progress. Sizes are the browser's claim: the server
     counts the real bytes.
     """
-    return rx.Var(
-        _js_expr=(
-            f"(filesById[{json.dumps(UPLOAD_ID)}] ?? []).map((f) => "
-            "({name: f.name, path: f.path ?? f.name, size: f.size}))"
-        ),
-        _var_type=list[dict],
-        _var_data=get_upload_files_context_var_data(),
+    return upload_files_var(
+        f"({UPLOAD_FILES_JS_NAME}[{json.dumps(UPLOAD_ID)}] ?? []).map((f) => "
+        "({name: f.name, path: f.path ?? f.name, size: f.size}))",
+        list[dict],
     )
 
 
