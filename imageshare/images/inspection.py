@@ -31,7 +31,22 @@ ACCEPTED_FORMATS = {
     "GIF": "image/gif",
     "AVIF": "image/avif",
 }
-_READABLE = "JPEG, PNG, WebP, GIF or AVIF"
+# The same, for people and for file pickers (the upload page derives its list from these).
+READABLE_FORMATS = "JPEG, PNG, WebP, GIF or AVIF"
+_ENDINGS = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "image/gif": (".gif",),
+    "image/avif": (".avif",),
+}
+# Each accepted type -> the file name endings a picker offers for it. Only a help for
+# choosing: what a file is, is decided by its content. (A type added above without its
+# endings here fails at import.)
+ACCEPTED_TYPES: dict[str, tuple[str, ...]] = {
+    content_type: _ENDINGS[content_type]
+    for content_type in dict.fromkeys(ACCEPTED_FORMATS.values())
+}
 
 # We check the pixel count ourselves, from the header, before anything is decoded
 # (inspect, and again in the worker) against MAX_IMAGE_PIXELS; Pillow's own fixed guard
@@ -80,7 +95,9 @@ def inspect(path: Path, *, max_pixels: int) -> Inspection:
         raise RejectedImage("the file is empty")
     header = replace(_read_header(path), file_size=size)
     if header.format not in ACCEPTED_FORMATS:
-        raise RejectedImage(f"{header.format or 'this'} files are not accepted, only {_READABLE}")
+        raise RejectedImage(
+            f"{header.format or 'this'} files are not accepted, only {READABLE_FORMATS}"
+        )
     width, height = header.width, header.height
     if width < 1 or height < 1:
         raise RejectedImage("the image has no pixels")
@@ -138,7 +155,7 @@ def _read_header(path: Path) -> Inspection:
             if fmt in ACCEPTED_FORMATS and accept
         ):
             raise RejectedImage("the image is damaged and cannot be read") from None
-        raise RejectedImage(f"it is not an image this site accepts ({_READABLE})") from None
+        raise RejectedImage(f"it is not an image this site accepts ({READABLE_FORMATS})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise RejectedImage(f"the image cannot be read ({error})") from None
 

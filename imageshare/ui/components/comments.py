@@ -25,7 +25,7 @@ def comment(item: rx.Var[CommentItem]) -> rx.Component:
                 rx.hstack(
                     rx.link(
                         item.author_name,
-                        href="/u/" + item.author_username,
+                        href=item.author_href,
                         weight="medium",
                         size="2",
                     ),

@@ -93,11 +93,11 @@ def tag_links() -> rx.Component:
         ImageState.tags.length() > 0,
         rx.hstack(
             rx.foreach(
-                ImageState.tags,
-                lambda tag: rx.link(
-                    rx.badge("#", tag, variant="soft", size="2", radius="full"),
-                    href="/?tag=" + tag,
-                    title="More images tagged " + tag,
+                ImageState.tag_links,
+                lambda link: rx.link(
+                    rx.badge("#", link[0], variant="soft", size="2", radius="full"),
+                    href=link[1],
+                    title="More images tagged " + link[0],
                 ),
             ),
             wrap="wrap",

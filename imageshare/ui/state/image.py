@@ -87,6 +87,11 @@ class ImageState(rx.State):
         return f"{self.title} — imageshare" if self.found else "Page not found — imageshare"
 
     @rx.var
+    def tag_links(self) -> list[tuple[str, str]]:
+        """Each tag with the gallery of images so tagged."""
+        return [(tag, gallery_href(tag=tag)) for tag in self.tags]
+
+    @rx.var
     def location_href(self) -> str:
         return gallery_href(location=self.location)
 

@@ -13,7 +13,7 @@ from imageshare.errors import InvalidInput, NotFound, ServiceError
 from imageshare.images import listing, removal
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
-from imageshare.ui.state.views import Card, card
+from imageshare.ui.state.views import Card, card, profile_href
 
 
 class ProfileState(rx.State):
@@ -82,7 +82,7 @@ class ProfileState(rx.State):
         self.image_count = count
         self.is_owner = listing.is_own_profile(viewer, owner)
         self.cards = cards
-        base = f"/u/{owner.username}"
+        base = profile_href(owner.username)
         self.newer_href = f"{base}?before={page.newer}" if page.newer else ""
         self.older_href = f"{base}?after={page.older}" if page.older else ""
         shown = {c.id for c in self.cards}

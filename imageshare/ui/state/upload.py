@@ -34,6 +34,7 @@ from imageshare.images.uploads import UploadDetails, UploadOutcome
 from imageshare.settings import get_settings
 from imageshare.ui.reflex_compat import UPLOAD_FILES_JS_NAME, upload_files_var
 from imageshare.ui.state.session import SessionState
+from imageshare.ui.state.views import image_href
 
 logger = logging.getLogger(__name__)
 
@@ -201,10 +202,12 @@ async def _submit(
     if outcome.refused:
         await board.update(name, "refused", outcome.message)
     elif outcome.duplicate_of:
-        await board.update(name, "duplicate", outcome.message, link=f"/i/{outcome.duplicate_of}")
+        await board.update(
+            name, "duplicate", outcome.message, link=image_href(outcome.duplicate_of)
+        )
     else:
         processing[str(outcome.image_id)] = name
-        await board.update(name, "processing", "Processing…", link=f"/i/{outcome.image_id}")
+        await board.update(name, "processing", "Processing…", link=image_href(outcome.image_id))
 
 
 async def _follow_processing(
@@ -220,7 +223,7 @@ async def _follow_processing(
     for image_id, name in processing.items():
         await board.update(name, "processing",
                            "Still processing; it will appear on your profile when ready.",
-                           link=f"/i/{image_id}")  # fmt: skip
+                           link=image_href(image_id))  # fmt: skip
 
 
 async def _show_finished(board: _Board, processing: dict[str, str], viewer: Viewer) -> None:
@@ -235,7 +238,7 @@ async def _show_finished(board: _Board, processing: dict[str, str], viewer: View
             await board.update(name, "cancelled", f"{name} was deleted.")
         elif row.status == Status.READY:
             processing.pop(str(image_id))
-            await board.update(name, "ready", "Ready", link=f"/i/{image_id}")
+            await board.update(name, "ready", "Ready", link=image_href(image_id))
         elif row.status == Status.FAILED:
             processing.pop(str(image_id))
             reason = row.failure_reason or "Processing failed."
