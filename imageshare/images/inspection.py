@@ -22,17 +22,9 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from PIL.ExifTags import Base
 
-# What Pillow says a file is -> the type we record. Decided by the content, never by name.
-ACCEPTED_FORMATS = {
-    "JPEG": "image/jpeg",
-    "MPO": "image/jpeg",  # multi-picture JPEG from cameras and phones; the first picture
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "GIF": "image/gif",
-    "AVIF": "image/avif",
-}
-_READABLE = "JPEG, PNG, WebP, GIF or AVIF"
+from imageshare.images.kinds import ACCEPTED_FORMATS, READABLE_FORMATS
 
+# What Pillow says a file is -> the type we record. Decided by the content, never by name.
 # We check the pixel count ourselves, from the header, before anything is decoded
 # (inspect, and again in the worker) against MAX_IMAGE_PIXELS; Pillow's own fixed guard
 # (a warning past 89 MP, an error past 179 MP) would contradict that setting.
@@ -80,7 +72,9 @@ def inspect(path: Path, *, max_pixels: int) -> Inspection:
         raise RejectedImage("the file is empty")
     header = replace(_read_header(path), file_size=size)
     if header.format not in ACCEPTED_FORMATS:
-        raise RejectedImage(f"{header.format or 'this'} files are not accepted, only {_READABLE}")
+        raise RejectedImage(
+            f"{header.format or 'this'} files are not accepted, only {READABLE_FORMATS}"
+        )
     width, height = header.width, header.height
     if width < 1 or height < 1:
         raise RejectedImage("the image has no pixels")
@@ -138,7 +132,7 @@ def _read_header(path: Path) -> Inspection:
             if fmt in ACCEPTED_FORMATS and accept
         ):
             raise RejectedImage("the image is damaged and cannot be read") from None
-        raise RejectedImage(f"it is not an image this site accepts ({_READABLE})") from None
+        raise RejectedImage(f"it is not an image this site accepts ({READABLE_FORMATS})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise RejectedImage(f"the image cannot be read ({error})") from None
 

@@ -19,7 +19,7 @@ from imageshare.db import run_in_session
 from imageshare.images import service as images
 from imageshare.images.cdn import cloudfront_urls
 from imageshare.images.keys import image_id_of_rendition
-from imageshare.images.kinds import Visibility
+from imageshare.images.kinds import Visibility, download_extension
 from imageshare.images.models import Image
 from imageshare.images.storage import LocalStorage, Storage, attachment, check_key, get_storage
 from imageshare.settings import Settings, get_settings
@@ -54,16 +54,6 @@ def absolute(url: str, *, settings: Settings | None = None) -> str:
     return urljoin((settings or get_settings()).public_url + "/", url)
 
 
-DOWNLOAD_EXTENSIONS = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/webp": ".webp",
-    "image/gif": ".gif",
-    "image/avif": ".avif",
-    "image/mpo": ".jpg",
-}
-
-
 def original_download_url(image: Image, *, storage: Storage | None = None) -> str:
     """The owner's link to the file exactly as uploaded, saved under the image's title.
 
@@ -71,7 +61,7 @@ def original_download_url(image: Image, *, storage: Storage | None = None) -> st
     give it to the owner only.
     """
     storage = storage or get_storage()
-    name = image.title.replace("/", "-") + DOWNLOAD_EXTENSIONS.get(image.content_type, "")
+    name = image.title.replace("/", "-") + download_extension(image.content_type)
     return storage.url(image.original_key, expires_in=PRIVATE_URL_SECONDS, download_as=name)
 
 

@@ -1,10 +1,14 @@
-"""How times and camera settings read on the pages."""
+"""How times, camera settings and limits read on the pages."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from imageshare.db import utcnow
+from imageshare.images.service import MAX_TAG_LENGTH, MAX_TAGS
+
+# The tags fields' hint: the service's limits, as it checks them.
+TAGS_HINT = f"Up to {MAX_TAGS} tags, separated by commas, of {MAX_TAG_LENGTH} characters at most"
 
 _UNITS = (
     (365 * 24 * 3600, "year"),

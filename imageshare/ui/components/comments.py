@@ -7,7 +7,7 @@ import reflex as rx
 from imageshare.comments.service import MAX_LENGTH
 from imageshare.ui.components.confirm import confirm_dialog
 from imageshare.ui.components.layout import full_page_link
-from imageshare.ui.state.image import ImageState
+from imageshare.ui.state.image import CommentsState
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.views import CommentItem
 
@@ -25,7 +25,7 @@ def comment(item: rx.Var[CommentItem]) -> rx.Component:
                 rx.hstack(
                     rx.link(
                         item.author_name,
-                        href="/u/" + item.author_username,
+                        href=item.author_href,
                         weight="medium",
                         size="2",
                     ),
@@ -51,7 +51,7 @@ def comment(item: rx.Var[CommentItem]) -> rx.Component:
                     title="Delete this comment?",
                     description="It disappears for everyone.",
                     confirm_label="Delete",
-                    on_confirm=ImageState.delete_comment(item.id),
+                    on_confirm=CommentsState.delete_comment(item.id),
                     trigger=rx.icon_button(
                         rx.icon("trash-2", size=16),
                         variant="ghost",
@@ -79,8 +79,8 @@ def comment_form() -> rx.Component:
             rx.vstack(
                 rx.text_area(
                     name="body",
-                    value=ImageState.draft,
-                    on_change=ImageState.set_draft,
+                    value=CommentsState.draft,
+                    on_change=CommentsState.set_draft,
                     placeholder="Add a comment…",
                     aria_label="Your comment",
                     max_length=MAX_LENGTH,
@@ -90,7 +90,7 @@ def comment_form() -> rx.Component:
                 ),
                 rx.hstack(
                     rx.text(
-                        ImageState.draft_length.to_string(),
+                        CommentsState.draft_length.to_string(),
                         f" / {MAX_LENGTH:,}",
                         size="1",
                         color_scheme="gray",
@@ -98,8 +98,8 @@ def comment_form() -> rx.Component:
                     rx.button(
                         "Post comment",
                         type="submit",
-                        loading=ImageState.posting,
-                        disabled=ImageState.draft_length == 0,
+                        loading=CommentsState.posting,
+                        disabled=CommentsState.draft_length == 0,
                     ),
                     justify="between",
                     align="center",
@@ -108,7 +108,7 @@ def comment_form() -> rx.Component:
                 spacing="2",
                 width="100%",
             ),
-            on_submit=ImageState.post_comment,
+            on_submit=CommentsState.post_comment,
             reset_on_submit=False,
             width="100%",
             id="comment-form",
@@ -128,15 +128,15 @@ def comments_section() -> rx.Component:
     return rx.el.section(
         rx.heading(
             "Comments ",
-            rx.text.span(ImageState.comment_count, color=rx.color("gray", 10)),
+            rx.text.span(CommentsState.comment_count, color=rx.color("gray", 10)),
             size="5",
             as_="h2",
             margin_bottom="0.5rem",
         ),
         rx.cond(
-            ImageState.comments.length() > 0,
+            CommentsState.comments.length() > 0,
             rx.el.ul(
-                rx.foreach(ImageState.comments, comment),
+                rx.foreach(CommentsState.comments, comment),
                 padding="0",
                 margin="0",
                 id="comments",
@@ -150,11 +150,11 @@ def comments_section() -> rx.Component:
             ),
         ),
         rx.cond(
-            ImageState.comments_after,
+            CommentsState.comments_after,
             rx.button(
                 "Show more comments",
                 variant="soft",
-                on_click=ImageState.more_comments,
+                on_click=CommentsState.more_comments,
                 margin_top="0.75rem",
             ),
         ),

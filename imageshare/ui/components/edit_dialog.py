@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from imageshare.images.service import MAX_DESCRIPTION, MAX_LOCATION, MAX_TITLE
+from imageshare.ui import format
 from imageshare.ui.components.confirm import confirm_dialog
 from imageshare.ui.components.visibility import visibility_select
 from imageshare.ui.state.edit import EditState
@@ -61,7 +62,8 @@ def edit_dialog() -> rx.Component:
                         name="location", default_value=EditState.location,
                         max_length=MAX_LOCATION, placeholder="e.g. Lisbon, Portugal")),
                     _field("Tags", rx.input(name="tags", default_value=EditState.tags,
-                                            placeholder="comma, separated")),
+                                            placeholder="comma, separated",
+                                            title=format.TAGS_HINT)),
                     _field("Who can see it",
                            visibility_select(EditState.visibility, EditState.set_visibility)),
                     rx.cond(

@@ -95,7 +95,7 @@ def image_card(
                 show_owner,
                 rx.link(
                     card.owner_name,
-                    href="/?user=" + card.owner_username,
+                    href=card.owner_gallery_href,
                     size="1",
                     color_scheme="gray",
                     truncate=True,

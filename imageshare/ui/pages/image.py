@@ -13,7 +13,7 @@ from imageshare.ui.components.edit_dialog import (
 )
 from imageshare.ui.components.layout import page_layout
 from imageshare.ui.pages.not_found import not_found_message
-from imageshare.ui.state.image import ImageState
+from imageshare.ui.state.image import ImageState, ShareState
 
 # Phones get the medium rendition; anything wider the large one.
 SMALL_SCREEN = "(max-width: 48rem)"
@@ -93,11 +93,11 @@ def tag_links() -> rx.Component:
         ImageState.tags.length() > 0,
         rx.hstack(
             rx.foreach(
-                ImageState.tags,
-                lambda tag: rx.link(
-                    rx.badge("#", tag, variant="soft", size="2", radius="full"),
-                    href="/?tag=" + tag,
-                    title="More images tagged " + tag,
+                ImageState.tag_links,
+                lambda link: rx.link(
+                    rx.badge("#", link[0], variant="soft", size="2", radius="full"),
+                    href=link[1],
+                    title="More images tagged " + link[0],
                 ),
             ),
             wrap="wrap",
@@ -113,7 +113,7 @@ def share_panel() -> rx.Component:
             rx.text("Share", weight="bold", size="3"),
             rx.hstack(
                 rx.input(
-                    value=ImageState.share_url,
+                    value=ShareState.share_url,
                     read_only=True,
                     aria_label="Short link",
                     flex="1",
@@ -123,7 +123,7 @@ def share_panel() -> rx.Component:
                 rx.button(
                     rx.icon("copy", size=16),
                     "Copy",
-                    on_click=ImageState.copy_share_url,
+                    on_click=ShareState.copy_share_url,
                     variant="soft",
                 ),
                 width="100%",
@@ -177,7 +177,7 @@ def new_link_button() -> rx.Component:
         title="Make a new link?",
         description="The current short link stops working: anyone who has it will find nothing.",
         confirm_label="Make a new link",
-        on_confirm=ImageState.new_share_link,
+        on_confirm=ShareState.new_share_link,
         trigger=rx.button(rx.icon("refresh-cw", size=16), "New link", variant="ghost"),
         color_scheme="iris",
     )

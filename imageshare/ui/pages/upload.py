@@ -2,18 +2,16 @@
 
 import reflex as rx
 
+from imageshare.images.kinds import ACCEPTED_TYPES, READABLE_FORMATS
+from imageshare.images.service import MAX_DESCRIPTION, MAX_LOCATION, MAX_TAGS, MAX_TITLE
+from imageshare.ui import format
 from imageshare.ui.components.layout import button_link, page_layout, signed_in_only
 from imageshare.ui.components.visibility import visibility_radio
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.upload import MAX_FILES, UPLOAD_ID, UploadState, selected_files_info
 
-ACCEPT = {
-    "image/jpeg": [".jpg", ".jpeg"],
-    "image/png": [".png"],
-    "image/webp": [".webp"],
-    "image/gif": [".gif"],
-    "image/avif": [".avif"],
-}
+# What the file picker offers; the server decides what a file is from its content.
+ACCEPT = {content_type: list(endings) for content_type, endings in ACCEPTED_TYPES.items()}
 STATUS_COLOURS = {
     "waiting": "gray", "uploading": "blue", "checking": "blue", "processing": "amber",
     "ready": "green", "duplicate": "gray", "refused": "red", "failed": "red", "cancelled": "gray",
@@ -26,7 +24,7 @@ def drop_zone() -> rx.Component:
             rx.icon("image-up", size=40, color=rx.color("accent", 9)),
             rx.text("Drop images here, or click to choose", weight="medium", size="3"),
             rx.text(
-                f"JPEG, PNG, WebP, GIF or AVIF · up to {MAX_FILES} at once",
+                f"{READABLE_FORMATS} · up to {MAX_FILES} at once",
                 size="2",
                 color_scheme="gray",
             ),
@@ -62,7 +60,7 @@ def title_row(name: rx.Var[str]) -> rx.Component:
             placeholder="Title (defaults to the file name)",
             value=UploadState.titles.get(name, ""),
             on_change=lambda value: UploadState.set_title(name, value),
-            max_length=200,
+            max_length=MAX_TITLE,
             width="100%",
             aria_label=f"Title for {name}",
         ),
@@ -87,7 +85,7 @@ def batch_details() -> rx.Component:
                 placeholder="What is in these pictures?",
                 rows="3",
                 width="100%",
-                max_length=5000,
+                max_length=MAX_DESCRIPTION,
                 aria_label="Description",
             ),  # fmt: skip
             grid_column="1 / -1",
@@ -98,7 +96,7 @@ def batch_details() -> rx.Component:
                 value=UploadState.location,
                 on_change=UploadState.set_location,
                 placeholder="e.g. Honfleur, Normandy",
-                max_length=200,
+                max_length=MAX_LOCATION,
                 width="100%",
                 aria_label="Location",
             ),  # fmt: skip
@@ -108,7 +106,8 @@ def batch_details() -> rx.Component:
             rx.input(
                 value=UploadState.tags,
                 on_change=UploadState.set_tags,
-                placeholder="sea, boats, dusk (up to 10)",
+                placeholder=f"sea, boats, dusk (up to {MAX_TAGS})",
+                title=format.TAGS_HINT,
                 width="100%",
                 aria_label="Tags",
             ),  # fmt: skip

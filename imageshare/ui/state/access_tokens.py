@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
-from reflex.experimental.client_state import ClientStateVar
 
 from imageshare.auth import access_tokens
 from imageshare.auth.models import AccessToken
 from imageshare.db import run_in_session
 from imageshare.errors import NotFound, ServiceError
 from imageshare.ui import format
+from imageshare.ui.reflex_compat import ClientStateVar
 from imageshare.ui.state.session import SessionState
 
 # The secret just made, in the browser only; "" when there is none to show.

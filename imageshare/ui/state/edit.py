@@ -17,6 +17,7 @@ from imageshare.images import removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
 from imageshare.ui.state.session import SessionState
+from imageshare.ui.state.views import profile_href
 
 
 class EditState(rx.State):
@@ -129,4 +130,4 @@ class EditState(rx.State):
             self.busy = self.confirming_delete = False
             refresh = self._refresh()
         yield rx.toast.success(f"“{title}” was deleted.")
-        yield rx.redirect(f"/u/{viewer.username}") if origin == "image" else refresh
+        yield rx.redirect(profile_href(viewer.username)) if origin == "image" else refresh

@@ -1,4 +1,13 @@
-"""The image page's state: the image, its share panel and its comments, kept live.
+"""The image page's state, one substate per concern (Reflex substates: child classes of
+ImageState, which read and write its vars as their own):
+
+ImageState      the image as this viewer may see it: picture, details, owner, facts.
+CommentsState   its comments: the list, paging, posting, deleting, and the live watcher.
+ShareState      its short link: the link shown, copying it, the owner making a new one.
+
+ImageState.load (the page's on_load) reads the image and its first page of comments in
+one database session and fills the substates in the same event, so the page arrives
+whole: never the new image beside the previous one's comments or link.
 
 While the page is open, a background task listens to the image's events and adds or
 removes comments as others post or delete them. Reflex ties that task to the page
@@ -13,6 +22,7 @@ import uuid
 import reflex as rx
 
 from imageshare.comments import service as comments
+from imageshare.comments.service import CommentPage
 from imageshare.db import run_in_session
 from imageshare.errors import NotFound, ServiceError
 from imageshare.events import get_events, image_topic
@@ -45,6 +55,8 @@ def _image_id(text: str) -> uuid.UUID | None:
 
 
 class ImageState(rx.State):
+    """The image itself, as this viewer may see it; the page's on_load."""
+
     image_id: str = ""
     loaded: bool = False
     found: bool = False
@@ -67,22 +79,17 @@ class ImageState(rx.State):
     medium_src: str = ""
     aspect_ratio: str = "3 / 2"
     original_url: str = ""
-    share_url: str = ""
-    comments: list[CommentItem] = []
-    comments_after: str | None = None
-    comment_count: int = 0
-    draft: str = ""
-    posting: bool = False
-
-    @rx.var
-    def draft_length(self) -> int:
-        return len(self.draft.strip())
 
     @rx.var
     def page_title(self) -> str:
         if not self.loaded:
             return "imageshare"
         return f"{self.title} — imageshare" if self.found else "Page not found — imageshare"
+
+    @rx.var
+    def tag_links(self) -> list[tuple[str, str]]:
+        """Each tag with the gallery of images so tagged."""
+        return [(tag, gallery_href(tag=tag)) for tag in self.tags]
 
     @rx.var
     def location_href(self) -> str:
@@ -95,10 +102,6 @@ class ImageState(rx.State):
     @rx.var
     def owner_href(self) -> str:
         return profile_href(self.owner_username)
-
-    @rx.event
-    def set_draft(self, value: str):
-        self.draft = value
 
     async def _viewer(self):
         return (await self.get_state(SessionState)).viewer()
@@ -126,11 +129,10 @@ class ImageState(rx.State):
             self.image_id, self.found, self.loaded = "", False, True
             return
         self._show(found, urls)
-        self.comments = [comment_item(c) for c in page.items]
-        self.comments_after, self.comment_count = page.after, count
-        self.draft = ""
+        (await self.get_state(ShareState))._show_link(found.image.share_code)
+        (await self.get_state(CommentsState))._show_first_page(page, count)
         self.found = self.loaded = True
-        yield ImageState.watch_comments
+        yield CommentsState.watch_comments
 
     def _show(self, found: details.ImageDetail, urls: PictureUrls) -> None:
         image, owner = found.image, found.owner
@@ -166,9 +168,31 @@ class ImageState(rx.State):
         # Space kept for the picture before it arrives, so the page does not jump.
         large = best_rendition(found.renditions, RenditionName.LARGE)
         self.aspect_ratio = f"{large.width} / {large.height}" if large is not None else "3 / 2"
-        self.share_url = sharing.share_url(image.share_code)
 
-    # -- comments ------------------------------------------------------------------
+
+class CommentsState(ImageState):
+    """The image's comments: the pages loaded so far, the draft, and the live watcher."""
+
+    comments: list[CommentItem] = []
+    comments_after: str | None = None
+    comment_count: int = 0
+    draft: str = ""
+    posting: bool = False
+
+    @rx.var
+    def draft_length(self) -> int:
+        return len(self.draft.strip())
+
+    @rx.event
+    def set_draft(self, value: str):
+        self.draft = value
+
+    def _show_first_page(self, page: CommentPage, count: int) -> None:
+        """The first page of another image's comments (from ImageState.load)."""
+        self.comments = [comment_item(c) for c in page.items]
+        self.comments_after = page.after
+        self.comment_count = count
+        self.draft = ""
 
     @rx.event
     async def post_comment(self, form: dict):
@@ -263,7 +287,16 @@ class ImageState(rx.State):
                 if self.image_id == image_id:
                     self._remove(comment_id)
 
-    # -- the owner's share controls ------------------------------------------------------
+
+class ShareState(ImageState):
+    """The image's short link: shown to everyone who sees the image; the owner can
+    replace it with a new one."""
+
+    share_url: str = ""
+
+    def _show_link(self, share_code: str) -> None:
+        """Another image's link (from ImageState.load)."""
+        self.share_url = sharing.share_url(share_code)
 
     @rx.event
     async def new_share_link(self):

@@ -13,7 +13,7 @@ from imageshare.errors import InvalidInput, NotFound, ServiceError
 from imageshare.images import listing, removal, visibility
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
-from imageshare.ui.state.views import Card, card
+from imageshare.ui.state.views import Card, card, profile_href
 from imageshare.users import service as users
 
 
@@ -83,7 +83,7 @@ class ProfileState(rx.State):
         self.image_count = count
         self.is_owner = visibility.owns(viewer, owner.id)
         self.cards = cards
-        base = f"/u/{owner.username}"
+        base = profile_href(owner.username)
         self.newer_href = f"{base}?before={page.before}" if page.before else ""
         self.older_href = f"{base}?after={page.after}" if page.after else ""
         shown = {c.id for c in self.cards}

@@ -17,6 +17,7 @@ from imageshare.auth.routes import login_url
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import run_in_session
 from imageshare.ui import format
+from imageshare.ui.state.views import profile_href
 
 
 def _lookup(token: str | None):
@@ -44,7 +45,7 @@ class SessionState(rx.State):
 
     @rx.var
     def profile_url(self) -> str:
-        return f"/u/{self.username}"
+        return profile_href(self.username)
 
     def _current_path(self) -> str:
         url = self.router.url

@@ -19,7 +19,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import reflex as rx
-from reflex_components_core.core.upload import get_upload_files_context_var_data
 
 from imageshare.auth.viewer import Viewer
 from imageshare.db import run_in_session
@@ -33,7 +32,9 @@ from imageshare.images.service import ImageDetails, InvalidInput
 from imageshare.images.tier import get_tier
 from imageshare.images.uploads import UploadDetails, UploadOutcome
 from imageshare.settings import get_settings
+from imageshare.ui.reflex_compat import UPLOAD_FILES_JS_NAME, upload_files_var
 from imageshare.ui.state.session import SessionState
+from imageshare.ui.state.views import image_href
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +54,10 @@ def selected_files_info() -> rx.Var[list[dict]]:
     so each file can show its own progress. Sizes are the browser's claim: the server
     counts the real bytes.
     """
-    return rx.Var(
-        _js_expr=(
-            f"(filesById[{json.dumps(UPLOAD_ID)}] ?? []).map((f) => "
-            "({name: f.name, path: f.path ?? f.name, size: f.size}))"
-        ),
-        _var_type=list[dict],
-        _var_data=get_upload_files_context_var_data(),
+    return upload_files_var(
+        f"({UPLOAD_FILES_JS_NAME}[{json.dumps(UPLOAD_ID)}] ?? []).map((f) => "
+        "({name: f.name, path: f.path ?? f.name, size: f.size}))",
+        list[dict],
     )
 
 
@@ -204,10 +202,12 @@ async def _submit(
     if outcome.refused:
         await board.update(name, "refused", outcome.message)
     elif outcome.duplicate_of:
-        await board.update(name, "duplicate", outcome.message, link=f"/i/{outcome.duplicate_of}")
+        await board.update(
+            name, "duplicate", outcome.message, link=image_href(outcome.duplicate_of)
+        )
     else:
         processing[str(outcome.image_id)] = name
-        await board.update(name, "processing", "Processing…", link=f"/i/{outcome.image_id}")
+        await board.update(name, "processing", "Processing…", link=image_href(outcome.image_id))
 
 
 async def _follow_processing(
@@ -223,7 +223,7 @@ async def _follow_processing(
     for image_id, name in processing.items():
         await board.update(name, "processing",
                            "Still processing; it will appear on your profile when ready.",
-                           link=f"/i/{image_id}")  # fmt: skip
+                           link=image_href(image_id))  # fmt: skip
 
 
 async def _show_finished(board: _Board, processing: dict[str, str], viewer: Viewer) -> None:
@@ -238,7 +238,7 @@ async def _show_finished(board: _Board, processing: dict[str, str], viewer: View
             await board.update(name, "cancelled", f"{name} was deleted.")
         elif row.status == Status.READY:
             processing.pop(str(image_id))
-            await board.update(name, "ready", "Ready", link=f"/i/{image_id}")
+            await board.update(name, "ready", "Ready", link=image_href(image_id))
         elif row.status == Status.FAILED:
             processing.pop(str(image_id))
             reason = row.failure_reason or "Processing failed."

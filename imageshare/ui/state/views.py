@@ -31,6 +31,7 @@ class Card:
     placeholder: str
     owner_username: str
     owner_name: str
+    owner_gallery_href: str  # the gallery narrowed to the owner's images
     visibility: str
     status: str
     failure_reason: str
@@ -41,6 +42,7 @@ class CommentItem:
     id: int
     body: str
     author_username: str
+    author_href: str
     author_name: str
     author_avatar: str
     author_initials: str
@@ -109,6 +111,7 @@ def card(listed: Listed) -> Card:
         placeholder=image.placeholder,
         owner_username=listed.owner.username,
         owner_name=listed.owner.display_name,
+        owner_gallery_href=gallery_href(user=listed.owner.username),
         visibility=image.visibility.value,
         status=image.status.value,
         failure_reason=image.failure_reason or "" if image.status == Status.FAILED else "",
@@ -120,6 +123,7 @@ def comment_item(comment: CommentView) -> CommentItem:
         id=comment.id,
         body=comment.body,
         author_username=comment.author.username,
+        author_href=profile_href(comment.author.username),
         author_name=comment.author.display_name,
         author_avatar=comment.author.avatar_url or "",
         author_initials=format.initials(comment.author.display_name),
