@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import enum
 import uuid
 from datetime import datetime
@@ -184,9 +185,18 @@ class Image:
     @strawberry.field
     def camera(self) -> Camera | None:
         row = self.row
-        values = (row.taken_at, row.camera_make, row.camera_model, row.lens,
-                  row.exposure_time, row.aperture, row.iso, row.focal_length)  # fmt: skip
-        return None if all(v is None for v in values) else Camera(*values)
+        # A strawberry type takes keyword arguments only (Camera(*values) raised TypeError).
+        camera = Camera(
+            taken_at=row.taken_at,
+            make=row.camera_make,
+            model=row.camera_model,
+            lens=row.lens,
+            exposure_time=row.exposure_time,
+            aperture=row.aperture,
+            iso=row.iso,
+            focal_length=row.focal_length,
+        )
+        return None if all(v is None for v in dataclasses.astuple(camera)) else camera
 
     @strawberry.field(description="Whether the viewer owns this image (may edit and delete it).")
     def viewer_is_owner(self, info: Info) -> bool:
