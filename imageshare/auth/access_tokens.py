@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare import text
 from imageshare.auth.models import AccessToken
@@ -95,7 +95,7 @@ def list_for(db: Session, *, viewer: Viewer) -> list[AccessToken]:
     query = (
         select(AccessToken)
         .where(AccessToken.user_id == viewer.user_id)
-        .order_by(AccessToken.created_at.desc(), AccessToken.id.desc())
+        .order_by(col(AccessToken.created_at).desc(), col(AccessToken.id).desc())
     )
     return list(db.exec(query).all())
 
@@ -118,8 +118,8 @@ def viewer_for_secret(db: Session, *, secret: str | None) -> Viewer | None:
         return None
     found = db.exec(
         select(AccessToken, User)
-        .join(User, User.id == AccessToken.user_id)
-        .where(AccessToken.token_hash == _hash(secret))
+        .join(User, col(User.id) == AccessToken.user_id)
+        .where(col(AccessToken.token_hash) == _hash(secret))
     ).first()
     if found is None:
         return None

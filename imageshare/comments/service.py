@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare import text
 from imageshare.auth.viewer import Viewer
@@ -70,9 +70,9 @@ def list_comments(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = (
         select(Comment, User)
-        .join(User, User.id == Comment.author_id)
+        .join(User, col(User.id) == Comment.author_id)
         .where(Comment.image_id == image_id)
-        .order_by(Comment.created_at, Comment.id)
+        .order_by(col(Comment.created_at), col(Comment.id))
     )
     if after is not None:
         anchor = get_by_id(db, Comment, after)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare.auth.viewer import Viewer
 from imageshare.comments.models import Comment
@@ -63,7 +63,7 @@ def renditions_by_image(
 ) -> dict[uuid.UUID, dict[RenditionName, Rendition]]:
     found: dict[uuid.UUID, dict[RenditionName, Rendition]] = {}
     if image_ids:
-        query = select(Rendition).where(Rendition.image_id.in_(image_ids))
+        query = select(Rendition).where(col(Rendition.image_id).in_(image_ids))
         for rendition in db.exec(query).all():
             found.setdefault(rendition.image_id, {})[rendition.name] = rendition
     return found
@@ -75,8 +75,8 @@ def tags_by_image(db: Session, *, image_ids: Sequence[uuid.UUID]) -> dict[uuid.U
     if image_ids:
         query = (
             select(ImageTag.image_id, Tag.name)
-            .join(Tag, Tag.id == ImageTag.tag_id)
-            .where(ImageTag.image_id.in_(image_ids))
+            .join(Tag, col(Tag.id) == ImageTag.tag_id)
+            .where(col(ImageTag.image_id).in_(image_ids))
             .order_by(Tag.name)
         )
         for image_id, name in db.exec(query).all():
@@ -89,8 +89,8 @@ def comment_counts(db: Session, *, image_ids: Sequence[uuid.UUID]) -> dict[uuid.
     if image_ids:
         query = (
             select(Comment.image_id, sa.func.count())
-            .where(Comment.image_id.in_(image_ids))
-            .group_by(Comment.image_id)
+            .where(col(Comment.image_id).in_(image_ids))
+            .group_by(col(Comment.image_id))
         )
         counts.update(db.exec(query).all())
     return counts

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare import text
 from imageshare.auth.viewer import Viewer
@@ -115,7 +115,7 @@ def gallery(
         if tag_id is None:
             return ImagePage(items=[])
         tagged = select(ImageTag.image_id).where(ImageTag.tag_id == tag_id)
-        conditions.append(Image.id.in_(tagged))
+        conditions.append(col(Image.id).in_(tagged))
     if filters.location:
         conditions.append(sa.func.lower(Image.location) == filters.location.lower())
     if filters.uploader:
@@ -181,11 +181,11 @@ def tags_in_use(
     """
     del viewer  # the same for everyone, like the gallery
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    count = sa.func.count(ImageTag.image_id)
+    count = sa.func.count(col(ImageTag.image_id))
     query = (
         select(Tag.name, count)
-        .join(ImageTag, ImageTag.tag_id == Tag.id)
-        .join(Image, Image.id == ImageTag.image_id)
+        .join(ImageTag, col(ImageTag.tag_id) == Tag.id)
+        .join(Image, col(Image.id) == ImageTag.image_id)
         .where(*_listed())
         .group_by(Tag.name)
         .order_by(count.desc(), Tag.name)
@@ -194,7 +194,7 @@ def tags_in_use(
     prefix = Filters.clean(tag=prefix).tag
     if prefix:
         # Literally: `%` and `_` in a prefix are characters, as search.py treats words.
-        query = query.where(Tag.name.startswith(prefix, autoescape=True))
+        query = query.where(col(Tag.name).startswith(prefix, autoescape=True))
     return [TagCount(name, image_count) for name, image_count in db.exec(query).all()]
 
 
@@ -212,15 +212,15 @@ def _page(
         raise InvalidInput("Ask for the page after a cursor or before one, not both.")
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     edge = sa.tuple_(Image.created_at, Image.id)
-    query = select(Image, User).join(User, User.id == Image.owner_id).where(*conditions)
+    query = select(Image, User).join(User, col(User.id) == Image.owner_id).where(*conditions)
     if before:
         # Newer images: walk the index upwards, then put the page back in order.
         query = query.where(edge > sa.tuple_(*decode_cursor(before)))
-        query = query.order_by(Image.created_at.asc(), Image.id.asc())
+        query = query.order_by(col(Image.created_at).asc(), col(Image.id).asc())
     else:
         if after:
             query = query.where(edge < sa.tuple_(*decode_cursor(after)))
-        query = query.order_by(Image.created_at.desc(), Image.id.desc())
+        query = query.order_by(col(Image.created_at).desc(), col(Image.id).desc())
     rows = list(db.exec(query.limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]

@@ -17,7 +17,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare import text
 from imageshare.auth.viewer import ANONYMOUS, Viewer
@@ -282,7 +282,7 @@ def create_processing(
 
 
 def set_tags(db: Session, *, image_id: uuid.UUID, tags: Iterable[str]) -> None:
-    db.exec(delete(ImageTag).where(ImageTag.image_id == image_id))
+    db.exec(delete(ImageTag).where(col(ImageTag.image_id) == image_id))
     for name in tags:
         db.add(ImageTag(image_id=image_id, tag_id=_tag_id(db, name)))
     db.flush()
@@ -301,7 +301,7 @@ def _tag_id(db: Session, name: str) -> int:
             return tag.id
     except IntegrityError:
         # Another transaction created it between our look-up and insert.
-        return db.exec(select(Tag.id).where(Tag.name == name)).one()
+        return db.exec(select(Tag.id).where(col(Tag.name) == name)).one()
 
 
 def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -> Image:
@@ -310,7 +310,7 @@ def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -
     if image is None or image.status == Status.DELETING:
         # Deleted while it was processed: the caller removes the renditions it wrote.
         raise ImageGone(f"image {image_id} is gone")
-    db.exec(delete(Rendition).where(Rendition.image_id == image_id))
+    db.exec(delete(Rendition).where(col(Rendition.image_id) == image_id))
     for rendition in processed.renditions:
         db.add(
             Rendition(
@@ -377,10 +377,11 @@ def claim_processing(
     taken = db.exec(
         update(Image)
         .where(
-            Image.id == image_id,
-            Image.status == Status.PROCESSING,
-            Image.processing_attempts < max_attempts,
-            (Image.processing_attempts == 0) | (Image.processing_seen_at <= now - stale_after),
+            col(Image.id) == image_id,
+            col(Image.status) == Status.PROCESSING,
+            col(Image.processing_attempts) < max_attempts,
+            (col(Image.processing_attempts) == 0)
+            | (col(Image.processing_seen_at) <= now - stale_after),
         )
         .values(processing_attempts=Image.processing_attempts + 1, processing_seen_at=now)
     )
@@ -402,7 +403,7 @@ def keep_processing(db: Session, *, image_id: uuid.UUID) -> None:
     """The attempt under way is alive (a heartbeat): nobody else may claim it."""
     db.exec(
         update(Image)
-        .where(Image.id == image_id, Image.status == Status.PROCESSING)
+        .where(col(Image.id) == image_id, col(Image.status) == Status.PROCESSING)
         .values(processing_seen_at=utcnow())
     )
 
@@ -419,11 +420,11 @@ def release_processing(
     values: dict = {"processing_seen_at": utcnow() - stale_after - timedelta(seconds=1)}
     if not attempt_spent:
         values["processing_attempts"] = sa.case(
-            (Image.processing_attempts > 0, Image.processing_attempts - 1), else_=0
+            (col(Image.processing_attempts) > 0, Image.processing_attempts - 1), else_=0
         )
     db.exec(
         update(Image)
-        .where(Image.id == image_id, Image.status == Status.PROCESSING)
+        .where(col(Image.id) == image_id, col(Image.status) == Status.PROCESSING)
         .values(**values)
     )
 
@@ -435,7 +436,7 @@ def stalled(db: Session, *, older_than: timedelta, limit: int = 100) -> list[uui
         db.exec(
             select(Image.id)
             .where(Image.status == Status.PROCESSING, Image.processing_seen_at <= cutoff)
-            .order_by(Image.processing_seen_at)
+            .order_by(col(Image.processing_seen_at))
             .limit(limit)
         ).all()
     )
@@ -460,7 +461,7 @@ def give_up_processing(
         or image.processing_seen_at > now - stale_after
     ):
         return False
-    db.exec(delete(Rendition).where(Rendition.image_id == image_id))
+    db.exec(delete(Rendition).where(col(Rendition.image_id) == image_id))
     image.status, image.failure_reason, image.updated_at = Status.FAILED, reason[:500], now
     db.add(image)
     _announce_status(db, image)
@@ -472,9 +473,9 @@ def remove_abandoned(db: Session, *, image_id: uuid.UUID, older_than: timedelta)
     completed); False when it has moved on meanwhile."""
     result = db.exec(
         delete(Image).where(
-            Image.id == image_id,
-            Image.status == Status.PROCESSING,
-            Image.processing_seen_at <= utcnow() - older_than,
+            col(Image.id) == image_id,
+            col(Image.status) == Status.PROCESSING,
+            col(Image.processing_seen_at) <= utcnow() - older_than,
         )
     )
     return result.rowcount == 1
@@ -482,4 +483,4 @@ def remove_abandoned(db: Session, *, image_id: uuid.UUID, older_than: timedelta)
 
 def remove_row(db: Session, *, image_id: uuid.UUID) -> None:
     """Delete the image's rows (renditions, tag links and comments cascade)."""
-    db.exec(delete(Image).where(Image.id == image_id))
+    db.exec(delete(Image).where(col(Image.id) == image_id))

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare.users.models import User
 
@@ -28,7 +28,7 @@ def get_many(db: Session, *, user_ids: Iterable[int]) -> dict[int, User]:
     ids = list(set(user_ids))
     if not ids:
         return {}
-    return {user.id: user for user in db.exec(select(User).where(User.id.in_(ids))).all()}
+    return {user.id: user for user in db.exec(select(User).where(col(User.id).in_(ids))).all()}
 
 
 def sign_in_from_claims(db: Session, *, claims: Mapping[str, Any]) -> User:
@@ -110,9 +110,7 @@ def _avatar_url(claims: Mapping[str, Any]) -> str | None:
 
 
 def _candidates(db: Session, base: str):
-    taken = set(
-        db.exec(select(User.username).where(User.username.startswith(base))).all()  # type: ignore[union-attr]
-    )
+    taken = set(db.exec(select(User.username).where(col(User.username).startswith(base))).all())
     if base not in taken:
         yield base
     for n in range(2, 10_000):
