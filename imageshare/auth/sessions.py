@@ -30,6 +30,7 @@ def _hash(token: str) -> str:
 def start(db: Session, *, user: User) -> str:
     """A new session for the user; returns the token for the cookie (never stored)."""
     purge_expired(db)
+    assert user.id is not None  # a stored person
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.add(

@@ -92,11 +92,11 @@ def get_comment(db: Session, *, viewer: Viewer, comment_id: int) -> CommentView:
     if comment is None:
         raise NotFound("That comment has been deleted.")
     image = get_visible(db, viewer=viewer, image_id=comment.image_id)
-    return _view(viewer, comment, db.get(User, comment.author_id), image)
+    return _view(viewer, comment, db.get_one(User, comment.author_id), image)
 
 
 def add_comment(db: Session, *, viewer: Viewer, image_id: uuid.UUID, body: str) -> CommentView:
-    if viewer.is_anonymous:
+    if viewer.user_id is None:
         raise NotAllowed("Sign in to comment.")
     image = get_visible(db, viewer=viewer, image_id=image_id)
     body = clean_body(body)
@@ -104,13 +104,15 @@ def add_comment(db: Session, *, viewer: Viewer, image_id: uuid.UUID, body: str) 
     db.add(comment)
     db.flush()
     publish_after_commit(db, Event(image_topic(image_id), ADDED, {"comment_id": comment.id}))
-    return _view(viewer, comment, db.get(User, viewer.user_id), image)
+    return _view(viewer, comment, db.get_one(User, viewer.user_id), image)
 
 
 def delete_comment(db: Session, *, viewer: Viewer, comment_id: int) -> uuid.UUID:
     """Delete a comment; returns its image's id."""
     comment = get_by_id(db, Comment, comment_id)
-    image = comment and get_for_viewer(db, viewer=viewer, image_id=comment.image_id)
+    image = (
+        None if comment is None else get_for_viewer(db, viewer=viewer, image_id=comment.image_id)
+    )
     if comment is None or image is None:
         raise NotFound("That comment has already been deleted.")
     if not _may_delete(viewer, comment, image):
@@ -133,6 +135,7 @@ def clean_body(body: str) -> str:
 
 
 def _view(viewer: Viewer, comment: Comment, author: User, image: Image) -> CommentView:
+    assert comment.id is not None  # a stored comment
     return CommentView(
         id=comment.id,
         image_id=comment.image_id,

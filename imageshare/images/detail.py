@@ -42,7 +42,7 @@ def get_detail(db: Session, *, viewer: Viewer, image_id: uuid.UUID) -> ImageDeta
     image = get_visible(db, viewer=viewer, image_id=image_id)
     return ImageDetail(
         image=image,
-        owner=db.get(User, image.owner_id),
+        owner=db.get_one(User, image.owner_id),
         renditions=renditions_by_image(db, image_ids=[image_id]).get(image_id, {}),
         tags=tags_of(db, image_id=image_id),
         comment_count=comment_counts(db, image_ids=[image_id])[image_id],

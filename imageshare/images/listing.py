@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from imageshare import text
@@ -42,7 +43,9 @@ class Filters:
     search: str = ""
 
     @classmethod
-    def clean(cls, *, tag="", location="", uploader="", search="") -> Filters:
+    def clean(
+        cls, *, tag: str = "", location: str = "", uploader: str = "", search: str = ""
+    ) -> Filters:
         return cls(
             tag=text.one_line(tag).lower().lstrip("#"),
             location=text.one_line(location),
@@ -119,10 +122,11 @@ def gallery(
     if filters.location:
         conditions.append(sa.func.lower(Image.location) == filters.location.lower())
     if filters.uploader:
-        conditions.append(User.username == filters.uploader)
+        conditions.append(col(User.username) == filters.uploader)
     words = search.words_of(filters.search)
     if words:
-        table = Image.__table__
+        # SQLModel sets __table__ on each table model; its class does not declare it.
+        table = Image.__table__  # type: ignore[attr-defined]
         conditions.append(search.matches(table, words, db.get_bind().dialect.name))
     return _page(db, conditions, after=after, before=before, limit=limit)
 
@@ -138,25 +142,25 @@ def of_owner(
 ) -> ImagePage:
     """A person's images: all of them (any status but deleting) for that person;
     public, ready ones for everyone else."""
-    conditions = [Image.owner_id == owner.id]
+    conditions = [col(Image.owner_id) == owner.id]
     conditions += _visible_on_profile(viewer, owner)
     return _page(db, conditions, after=after, before=before, limit=limit)
 
 
 def count_of_owner(db: Session, *, viewer: Viewer, owner: User) -> int:
-    conditions = [Image.owner_id == owner.id, *_visible_on_profile(viewer, owner)]
+    conditions = [col(Image.owner_id) == owner.id, *_visible_on_profile(viewer, owner)]
     return db.exec(select(sa.func.count()).select_from(Image).where(*conditions)).one()
 
 
-def _listed() -> list:
+def _listed() -> list[ColumnElement[bool]]:
     """What appears in lists for everyone: public images that are ready (DESIGN.md);
     the SQL form of images.service.is_listed."""
-    return [Image.visibility == Visibility.PUBLIC, Image.status == Status.READY]
+    return [col(Image.visibility) == Visibility.PUBLIC, col(Image.status) == Status.READY]
 
 
-def _visible_on_profile(viewer: Viewer, owner: User) -> list:
+def _visible_on_profile(viewer: Viewer, owner: User) -> list[ColumnElement[bool]]:
     if is_own_profile(viewer, owner):
-        return [Image.status != Status.DELETING]
+        return [col(Image.status) != Status.DELETING]
     return _listed()
 
 
@@ -206,7 +210,12 @@ def owner_by_username(db: Session, *, username: str) -> User:
 
 
 def _page(
-    db: Session, conditions: list, *, after: str | None, before: str | None, limit: int
+    db: Session,
+    conditions: list[ColumnElement[bool]],
+    *,
+    after: str | None,
+    before: str | None,
+    limit: int,
 ) -> ImagePage:
     if after and before:
         raise InvalidInput("Ask for the page after a cursor or before one, not both.")

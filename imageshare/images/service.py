@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import delete, update
@@ -258,7 +259,7 @@ def create_processing(
     sha256: str,
 ) -> Image:
     """The row for a new upload, status processing, before its original is stored."""
-    if viewer.is_anonymous:
+    if viewer.user_id is None:
         raise NotAllowed("Sign in to upload images.")
     image = Image(
         id=image_id,
@@ -298,10 +299,13 @@ def _tag_id(db: Session, name: str) -> int:
             tag = Tag(name=name)
             db.add(tag)
             db.flush()
+            assert tag.id is not None  # the flush gave it one
             return tag.id
     except IntegrityError:
         # Another transaction created it between our look-up and insert.
-        return db.exec(select(Tag.id).where(col(Tag.name) == name)).one()
+        tag_id = db.exec(select(Tag.id).where(col(Tag.name) == name)).one()
+        assert tag_id is not None  # a stored row's primary key
+        return tag_id
 
 
 def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -> Image:
@@ -417,7 +421,7 @@ def release_processing(
     A worker that stops for a deploy gives its attempt back (attempt_spent=False); one
     whose attempt failed keeps it counted, so a poison file still runs out of attempts.
     """
-    values: dict = {"processing_seen_at": utcnow() - stale_after - timedelta(seconds=1)}
+    values: dict[str, Any] = {"processing_seen_at": utcnow() - stale_after - timedelta(seconds=1)}
     if not attempt_spent:
         values["processing_attempts"] = sa.case(
             (col(Image.processing_attempts) > 0, Image.processing_attempts - 1), else_=0
