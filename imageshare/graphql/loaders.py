@@ -22,9 +22,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _batched(
-    fetch: Callable[[Session, list[K]], Mapping[K, V]], default: V = None
-) -> DataLoader[K, V]:
+def _batched(fetch: Callable[[Session, list[K]], Mapping[K, V]], default: V) -> DataLoader[K, V]:
     async def load(keys: Sequence[K]) -> list[V]:
         found = await run_in_session(lambda db: fetch(db, list(keys)))
         return [found.get(key, default) for key in keys]
@@ -35,7 +33,7 @@ def _batched(
 class Loaders:
     def __init__(self) -> None:
         self.users: DataLoader[int, User | None] = _batched(
-            lambda db, ids: users.get_many(db, user_ids=ids)
+            lambda db, ids: users.get_many(db, user_ids=ids), default=None
         )
         self.tags: DataLoader[uuid.UUID, list[str]] = _batched(
             lambda db, ids: detail.tags_by_image(db, image_ids=ids), default=[]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TypeVar
 
 import strawberry
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
@@ -25,6 +27,7 @@ from imageshare.graphql.types import (
 )
 from imageshare.images import detail, removal, uploads
 from imageshare.images import service as images
+from imageshare.images.models import Image as ImageRow
 from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails
 from imageshare.images.tier import get_tier
@@ -33,6 +36,7 @@ from imageshare.settings import get_settings
 from imageshare.sharing import service as sharing
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @strawberry.type
@@ -70,6 +74,7 @@ class Mutation:
                 outcome.message, errors.DUPLICATE_UPLOAD, imageId=str(outcome.duplicate_of)
             )
         new_id = outcome.image_id
+        assert new_id is not None  # neither refused nor a duplicate: stored
         row = await ctx.run(lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=new_id))
         return Image(row=row)
 
@@ -77,7 +82,7 @@ class Mutation:
     async def update_image(self, info: Info, id: strawberry.ID, input: UpdateImageInput) -> Image:
         ctx, image_id = context(info), parse_image_id(id)
 
-        def work(db):
+        def work(db: Session) -> ImageRow:
             current = images.get_own(db, viewer=ctx.viewer, image_id=image_id)
             details = ImageDetails.clean(
                 title=_given(input.title, current.title),
@@ -126,14 +131,14 @@ class Mutation:
     async def regenerate_share_code(self, info: Info, image_id: strawberry.ID) -> Image:
         ctx, target = context(info), parse_image_id(image_id)
 
-        def work(db):
+        def work(db: Session) -> ImageRow:
             sharing.regenerate_code(db, viewer=ctx.viewer, image_id=target)
             return images.get_own(db, viewer=ctx.viewer, image_id=target)
 
         return Image(row=await ctx.run(work))
 
 
-def _given(value, current):
+def _given(value: _T | None, current: _T) -> _T:
     return current if value is None else value
 
 

@@ -69,7 +69,8 @@ def parse_image_id(value: str) -> uuid.UUID:
 
 
 def context(info: Info) -> Context:
-    return info.context
+    ctx: Context = info.context
+    return ctx
 
 
 @strawberry.type(description="Shooting data read from the file's EXIF, when it had any.")
@@ -150,7 +151,7 @@ class Image:
         return self.row.location
 
     @strawberry.field
-    def visibility(self) -> Visibility:
+    def visibility(self) -> VisibilityKind:
         return self.row.visibility
 
     @strawberry.field
@@ -208,7 +209,9 @@ class Image:
 
     @strawberry.field
     async def owner(self, info: Info) -> User:
-        return User(row=await context(info).loaders.users.load(self.row.owner_id))
+        row = await context(info).loaders.users.load(self.row.owner_id)
+        assert row is not None  # an image's owner: deleting a person deletes their images
+        return User(row=row)
 
     @strawberry.field(description="Lower-case, in alphabetical order.")
     async def tags(self, info: Info) -> list[str]:
@@ -222,7 +225,7 @@ class Image:
         description="Where to fetch the pixels: a CDN or storage URL, signed and valid for "
         "ten minutes when the image is private. Null until the image is ready."
     )
-    async def url(self, info: Info, rendition: Rendition = RenditionName.MEDIUM) -> str | None:
+    async def url(self, info: Info, rendition: RenditionName = RenditionName.MEDIUM) -> str | None:
         if self.row.status != Status.READY:
             return None
         renditions = await context(info).loaders.renditions.load(self.row.id)
@@ -273,7 +276,7 @@ class ImageConnection:
         edges = []
         for item in page.items:
             # What the list's own query returned need not be fetched again.
-            ctx.loaders.users.prime(item.owner.id, item.owner)
+            ctx.loaders.users.prime(item.image.owner_id, item.owner)
             ctx.loaders.renditions.prime(item.image.id, item.renditions)
             edges.append(
                 ImageEdge(cursor=listing.encode_cursor(item.image), node=Image(row=item.image))
@@ -354,7 +357,7 @@ def decode_comment_cursor(cursor: str | None) -> int | None:
 
 
 async def comment_page(
-    ctx: Context, image_id, *, first: int, after: str | None
+    ctx: Context, image_id: uuid.UUID, *, first: int, after: str | None
 ) -> CommentConnection:
     limit, anchor = page_size(first), decode_comment_cursor(after)
     page = await ctx.run(
@@ -404,7 +407,7 @@ class UploadImageInput:
     description: str = ""
     location: str = ""
     tags: list[str] = strawberry.field(default_factory=list)
-    visibility: Visibility = VisibilityKind.PUBLIC
+    visibility: VisibilityKind = VisibilityKind.PUBLIC
 
 
 @strawberry.input(description="What to change; the fields left out keep their value.")
@@ -413,4 +416,4 @@ class UpdateImageInput:
     description: str | None = None
     location: str | None = None
     tags: list[str] | None = strawberry.field(default=None, description="Replaces all tags.")
-    visibility: Visibility | None = None
+    visibility: VisibilityKind | None = None
