@@ -24,6 +24,7 @@ test: install-test install-infra ## Install what the tests need, then lint and r
 	scripts/ensure-container-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
@@ -70,4 +71,4 @@ $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test
 	touch $@
 
 clean: ## Remove generated files (not ./data).
-	rm -rf .web test-artifacts .pytest_cache
+	rm -rf .web test-artifacts .pytest_cache .mypy_cache

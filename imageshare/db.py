@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -38,7 +38,7 @@ def create_db_engine(database_url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def _configure_sqlite(dbapi_connection, _record) -> None:
+def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     # SQLite ignores foreign keys unless asked; WAL lets readers run beside a writer.
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -49,7 +49,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 
-def _lower(value):
+def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 

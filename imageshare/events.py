@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import threading
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -24,6 +25,7 @@ from typing import Any
 import redis
 import redis.asyncio
 from sqlalchemy import event as sa_event
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from imageshare.settings import Settings, get_settings
@@ -49,7 +51,7 @@ class Event:
         return cls(topic=raw["topic"], kind=raw["kind"], data=raw.get("data") or {})
 
 
-def image_topic(image_id) -> str:
+def image_topic(image_id: uuid.UUID | str) -> str:
     """Events about one image: its comments."""
     return f"image:{image_id}"
 
@@ -228,12 +230,12 @@ def _publish_pending(db: Session) -> None:
             logger.exception("could not publish %s on %s", event.kind, event.topic)
 
 
-def _forget_rolled_back(db: Session, rolled_back) -> None:
+def _forget_rolled_back(db: Session, rolled_back: SessionTransaction) -> None:
     pending = db.info.get(_PENDING, [])
     pending[:] = [(t, e) for t, e in pending if not _within(t, rolled_back)]
 
 
-def _within(transaction, outer) -> bool:
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
     while transaction is not None:
         if transaction is outer:
             return True

@@ -22,7 +22,7 @@ app = rx.App(api_transformer=build_api())
 
 
 @app.register_lifespan_task
-async def recover_interrupted_work():
+async def recover_interrupted_work() -> None:
     """Where this process runs the processing jobs (JOBS_BACKEND=inline), it also finds
     the work a crash or restart interrupted; with SQS the workers do (worker.py)."""
     tier = await asyncio.to_thread(get_tier)  # builds storage and queue clients: blocking

@@ -23,6 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -110,7 +111,7 @@ class SqsQueue:
     MAX_WAIT_SECONDS = 20
     MAX_BATCH = 10
 
-    def __init__(self, queue_url: str, *, client=None):
+    def __init__(self, queue_url: str, *, client: Any = None):  # boto3's: untyped
         self.url = queue_url
         self.client = client or _sqs_client(queue_url)
 
@@ -171,7 +172,7 @@ def build_jobs(settings: Settings, *, handler: Handler) -> Jobs:
 _AWS_HOST = re.compile(r"^sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
-def _sqs_client(queue_url: str):
+def _sqs_client(queue_url: str) -> Any:
     """A client for the queue's own endpoint, so an SQS-compatible server's URL (the
     tests' stand-in) works like AWS's; credentials from boto3's standard chain."""
     parts = urlsplit(queue_url)

@@ -7,15 +7,8 @@ table it needs from its domain folder.
 from imageshare.auth.models import AccessToken, WebSession
 from imageshare.comments.models import Comment
 from imageshare.images import search
-from imageshare.images.models import (
-    Image,
-    ImageTag,
-    Rendition,
-    RenditionName,
-    Status,
-    Tag,
-    Visibility,
-)
+from imageshare.images.kinds import RenditionName, Status, Visibility
+from imageshare.images.models import Image, ImageTag, Rendition, Tag
 from imageshare.users.models import User
 
 __all__ = [
@@ -38,5 +31,7 @@ __all__ = [
 SKIPPED_BY_AUTOGENERATE = {("column", search.VECTOR_COLUMN), ("index", search.INDEX_NAME)}
 
 
-def include_in_autogenerate(_object, name, type_, _reflected, _compare_to) -> bool:
+def include_in_autogenerate(
+    _object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
     return (type_, name) not in SKIPPED_BY_AUTOGENERATE

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
@@ -165,6 +165,7 @@ def _check_consistency(s: Settings) -> None:
                 )
         if not s.cdn_base_url:
             raise SettingsError("CDN_BASE_URL is required when CloudFront signing keys are set.")
+        assert s.cloudfront_private_key  # checked just above
         try:
             load_private_key(s.cloudfront_private_key)
         except ValueError as error:
@@ -199,7 +200,8 @@ class _Reader:
         value = self._environ.get(name, "").strip()
         return value or None
 
-    def choice(self, name: str, allowed: tuple[str, ...], default: str):
+    # Any: the value is one of `allowed`, the Literal its Settings field declares.
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> Any:
         value = (self.optional(name) or default).lower()
         if value not in allowed:
             raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")

@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -42,7 +43,7 @@ class SqsWorker:
         self.shutdown_seconds = shutdown_seconds
         self.lease_seconds = int(tier.pipeline.lease.total_seconds())
         self._stopping = threading.Event()
-        self._running: dict[Future, Message] = {}
+        self._running: dict[Future[JobResult], Message] = {}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -133,7 +134,7 @@ class SqsWorker:
             self._stopping.wait(self.lease_seconds)
 
     @staticmethod
-    def _quietly(call, *args) -> None:
+    def _quietly(call: Callable[..., object], *args: object) -> None:
         """A queue call whose failure only delays things (the lease runs out instead)."""
         try:
             call(*args)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TypeGuard
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare import text
 from imageshare.auth.models import AccessToken
@@ -37,7 +38,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def looks_like_access_token(value: str | None) -> bool:
+def looks_like_access_token(value: str | None) -> TypeGuard[str]:
     """Whether a bearer value is meant as one of ours (the rest are Auth0's JWTs)."""
     return isinstance(value, str) and value.startswith(PREFIX)
 
@@ -60,7 +61,7 @@ def clean_name(name: str | None) -> str:
 
 def create(db: Session, *, viewer: Viewer, name: str) -> tuple[AccessToken, str]:
     """A new token for the viewer; returns the row and the secret (never stored)."""
-    if viewer.is_anonymous:
+    if viewer.user_id is None:
         raise NotAllowed("Sign in to create an access token.")
     name = clean_name(name)
     # Locks the person's row (Postgres), so two creations at once cannot both pass the limit.
@@ -95,7 +96,7 @@ def list_for(db: Session, *, viewer: Viewer) -> list[AccessToken]:
     query = (
         select(AccessToken)
         .where(AccessToken.user_id == viewer.user_id)
-        .order_by(AccessToken.created_at.desc(), AccessToken.id.desc())
+        .order_by(col(AccessToken.created_at).desc(), col(AccessToken.id).desc())
     )
     return list(db.exec(query).all())
 
@@ -118,8 +119,8 @@ def viewer_for_secret(db: Session, *, secret: str | None) -> Viewer | None:
         return None
     found = db.exec(
         select(AccessToken, User)
-        .join(User, User.id == AccessToken.user_id)
-        .where(AccessToken.token_hash == _hash(secret))
+        .join(User, col(User.id) == AccessToken.user_id)
+        .where(col(AccessToken.token_hash) == _hash(secret))
     ).first()
     if found is None:
         return None

@@ -45,7 +45,7 @@ class SignInFailed(Exception):
 
 
 @functools.cache
-def _client(settings: Settings):
+def _client(settings: Settings) -> Any:  # authlib's client: untyped
     oauth = OAuth()
     assert settings.auth0_issuer  # settings guarantee it when Auth0 is enabled
     return oauth.register(
@@ -64,9 +64,10 @@ async def redirect_to_provider(request: Request, settings: Settings, *, signup: 
     if signup:
         params["screen_hint"] = "signup"
     try:
-        return await _client(settings).authorize_redirect(
+        redirect: Response = await _client(settings).authorize_redirect(
             request, redirect_uri=settings.public_url + "/auth/callback", **params
         )
+        return redirect
     except (httpx.HTTPError, AuthlibBaseError, ValueError) as error:
         logger.warning("sign-in: provider discovery failed: %r", error)
         raise SignInFailed(

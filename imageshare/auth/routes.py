@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -34,7 +36,8 @@ _DEV_USERNAME = re.compile(rf"^[a-z0-9_-]{{1,{USERNAME_MAX}}}$")
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def safe_next(value: str | None) -> str:
@@ -106,8 +109,8 @@ async def development_login(request: Request) -> Response:
     return await _signed_in(claims, next_path, settings)
 
 
-async def _signed_in(claims: dict, next_path: str, settings: Settings) -> Response:
-    def start(db) -> str:
+async def _signed_in(claims: dict[str, Any], next_path: str, settings: Settings) -> Response:
+    def start(db: Session) -> str:
         user = users.sign_in_from_claims(db, claims=claims)
         return sessions.start(db, user=user)
 

@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from imageshare.auth.models import WebSession
 from imageshare.auth.viewer import ANONYMOUS, Viewer
@@ -30,6 +30,7 @@ def _hash(token: str) -> str:
 def start(db: Session, *, user: User) -> str:
     """A new session for the user; returns the token for the cookie (never stored)."""
     purge_expired(db)
+    assert user.id is not None  # a stored person
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.add(
@@ -65,12 +66,12 @@ def viewer_for_token(db: Session, *, token: str | None) -> Viewer:
 
 def end(db: Session, *, token: str | None) -> None:
     if token:
-        db.exec(delete(WebSession).where(WebSession.id_hash == _hash(token)))
+        db.exec(delete(WebSession).where(col(WebSession.id_hash) == _hash(token)))
 
 
 def purge_expired(db: Session) -> int:
     """Delete sessions past their expiry; run at each sign-in, so the table stays small."""
-    result = db.exec(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+    result = db.exec(delete(WebSession).where(col(WebSession.expires_at) <= utcnow()))
     return result.rowcount or 0
 
 

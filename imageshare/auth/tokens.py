@@ -139,7 +139,7 @@ class BearerTokenVerifier:
                 metadata["userinfo_endpoint"], headers={"Authorization": f"Bearer {token}"}
             )
             response.raise_for_status()
-            profile = response.json()
+            profile: dict[str, Any] = response.json()
         except (httpx.HTTPError, ValueError, KeyError) as error:
             logger.warning("userinfo unavailable, using the token's claims: %r", error)
             return claims

@@ -36,7 +36,8 @@ class ApiError(GraphQLError):
 
     @property
     def code(self) -> str:
-        return self.extensions["code"]
+        code: str = (self.extensions or {})["code"]  # set by __init__
+        return code
 
 
 def internal(error: BaseException) -> ApiError:

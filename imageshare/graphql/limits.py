@@ -39,7 +39,7 @@ MULTIPART_OVERHEAD_BYTES = 256 * 1024
 
 
 class RootFieldLimit(ValidationRule):
-    def enter_operation_definition(self, node: OperationDefinitionNode, *_args) -> None:
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_args: object) -> None:
         count = self._fields(node.selection_set, frozenset())
         if count > MAX_ROOT_FIELDS:
             self.report_error(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from imageshare.comments import service as comments
+# The `comments` field below shadows the module inside the class, to a type checker.
+from imageshare.comments.service import PAGE_SIZE as COMMENTS_PAGE_SIZE
 from imageshare.graphql.types import (
     CommentConnection,
     Image,
@@ -29,9 +30,10 @@ class Query:
     @strawberry.field(description="The signed-in person; null for anonymous requests.")
     async def me(self, info: Info) -> User | None:
         viewer = context(info).viewer
-        if viewer.is_anonymous:
+        if viewer.user_id is None:
             return None
-        return User(row=await context(info).loaders.users.load(viewer.user_id))
+        row = await context(info).loaders.users.load(viewer.user_id)
+        return None if row is None else User(row=row)
 
     @strawberry.field
     async def user(self, info: Info, username: str) -> User | None:
@@ -81,7 +83,7 @@ class Query:
         self,
         info: Info,
         image_id: strawberry.ID,
-        first: int = comments.PAGE_SIZE,
+        first: int = COMMENTS_PAGE_SIZE,
         after: str | None = None,
     ) -> CommentConnection:
         return await comment_page(context(info), parse_image_id(image_id), first=first, after=after)

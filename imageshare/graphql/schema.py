@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -49,8 +50,8 @@ class ErrorPolicy(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [_policed(error) for error in result.errors]
+        if result is not None and (found := getattr(result, "errors", None)):
+            result.errors = [_policed(error) for error in found]
 
 
 def _policed(error: GraphQLError) -> GraphQLError:
@@ -69,18 +70,19 @@ def _policed(error: GraphQLError) -> GraphQLError:
 
 
 class Schema(strawberry.Schema):
-    async def stream(self, *args, **kwargs):
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Subscriptions (WebSocket and server-sent events) stream their results past
         the extensions: each result is policed here as ErrorPolicy polices the rest."""
         source = await super().stream(*args, **kwargs)
         if not hasattr(source, "__aiter__"):
             return source
 
-        async def policed():
+        async def policed() -> AsyncIterator[Any]:
             try:
                 async for result in source:
-                    if getattr(result, "errors", None):
-                        result.errors = [_policed(error) for error in result.errors]
+                    if found := getattr(result, "errors", None):
+                        # Only results with errors get here (getattr above).
+                        result.errors = [_policed(e) for e in found]  # type: ignore[union-attr]
                     yield result
             finally:
                 await source.aclose()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -26,14 +27,17 @@ from imageshare.images import visibility
 from imageshare.images.kinds import JOINED_GALLERY, STATUS_CHANGED
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
-def _guarded(resolver):
+def _guarded(
+    resolver: Callable[..., AsyncGenerator[_T, None]],
+) -> Callable[..., AsyncGenerator[_T, None]]:
     """A subscription whose event loop fails ends with INTERNAL_SERVER_ERROR (its detail
     in the log), never with the exception's own text, which may hold SQL or paths."""
 
     @functools.wraps(resolver)
-    async def guarded(*args, **kwargs):
+    async def guarded(*args: Any, **kwargs: Any) -> AsyncGenerator[_T, None]:
         events = resolver(*args, **kwargs)
         try:
             async for item in events:
@@ -75,8 +79,8 @@ class Subscription:
         await ctx.run(lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=target))
         async for event in _events(ctx, image_topic(target), comments.ADDED):
             view = await ctx.find(
-                lambda db, e=event: comments.get_comment(
-                    db, viewer=ctx.viewer, comment_id=e.data["comment_id"]
+                functools.partial(
+                    comments.get_comment, viewer=ctx.viewer, comment_id=event.data["comment_id"]
                 )
             )
             if view is not None:
@@ -103,7 +107,7 @@ class Subscription:
     @_guarded
     async def image_status_changed(self, info: Info) -> AsyncGenerator[Image, None]:
         ctx = context(info)
-        if ctx.viewer.is_anonymous:
+        if ctx.viewer.user_id is None:
             raise errors.from_service(NotAllowed("Sign in to follow your uploads."), ctx.viewer)
         async for event in _events(ctx, owner_topic(ctx.viewer.user_id), STATUS_CHANGED):
             image = await _visible(ctx, event)

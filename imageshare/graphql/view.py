@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from imageshare.auth.bearer import viewer_for_authorization
 from imageshare.auth.tokens import TokenRefused
@@ -32,7 +32,7 @@ from imageshare.graphql.schema import schema
 from imageshare.settings import Settings
 
 
-class GraphQLView(GraphQL):
+class GraphQLView(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
@@ -62,7 +62,7 @@ class GraphQLView(GraphQL):
             context.prove = lambda: viewer_for_request(request, method=request.method)
         return context
 
-    async def on_ws_connect(self, context: Context):
+    async def on_ws_connect(self, context: Context) -> UnsetType:
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
         if authorization:
@@ -75,7 +75,8 @@ class GraphQLView(GraphQL):
                 lambda: viewer_for_authorization(header),
                 time.monotonic(),
             )
-        return UNSET
+        unset: UnsetType = UNSET  # typed Any by strawberry
+        return unset
 
 
 def graphql_routes(settings: Settings) -> list[BaseRoute]:

@@ -28,7 +28,7 @@ PUBLIC_WINDOW = timedelta(days=7)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def load_private_key(pem: str):
+def load_private_key(pem: str) -> rsa.RSAPrivateKey:
     """The RSA key of CLOUDFRONT_PRIVATE_KEY, or ValueError with a sentence. Line breaks
     may come escaped (`\\n`), as a secret pasted into one line often has them."""
     try:
@@ -54,9 +54,10 @@ class CloudFrontUrls:
 
     def signed(self, key: str, *, expires_at: datetime) -> str:
         """`CDN_BASE_URL/key`, signed with a canned policy that ends at `expires_at`."""
-        return self._signer.generate_presigned_url(
+        url: str = self._signer.generate_presigned_url(
             f"{self.base_url}/{key}", date_less_than=expires_at
         )
+        return url
 
     def private(self, key: str, *, expires_in: int, now: datetime | None = None) -> str:
         return self.signed(

@@ -104,7 +104,7 @@ def render_cost(inspection: Inspection) -> int:
     # 1. The decoder at work; what it keeps afterwards, as long as its file object lives.
     kept = 0
     if fmt in ("JPEG", "MPO"):
-        decoding = 4 * decoded + (
+        decoding: float = 4 * decoded + (
             jpeg_coefficient_bytes(inspection) if inspection.progressive else 0
         )
     elif fmt == "WEBP":
@@ -195,7 +195,7 @@ def _detail(inspection: Inspection) -> float:
 _M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 
-def _glibc():
+def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:
@@ -229,6 +229,7 @@ def return_freed_memory() -> None:
     Call it after each render: a render of a 60 MP image otherwise leaves up to 90 MiB
     resident that nothing uses.
     """
-    Image.core.clear_cache()
+    # PIL.Image imports its C module as `core` without re-exporting it.
+    Image.core.clear_cache()  # type: ignore[attr-defined]
     if _LIBC is not None:
         _LIBC.malloc_trim(0)

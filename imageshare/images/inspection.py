@@ -16,8 +16,10 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 from PIL.ExifTags import Base
@@ -141,7 +143,7 @@ def _orientation(exif: Image.Exif | bytes) -> int:
     """The EXIF orientation (1 when there is none, 0 when the EXIF cannot be read)."""
     try:
         if isinstance(exif, bytes):
-            exif, data = Image.Exif(), exif
+            data, exif = exif, Image.Exif()
             exif.load(data)
         value = exif.get(Base.Orientation, 1)
         return value if isinstance(value, int) and 1 <= value <= 8 else 1
@@ -277,7 +279,7 @@ def _jpeg_structure(path: Path) -> tuple[bool, tuple[tuple[int, int], ...]]:
     return progressive or scans > 1, sampling
 
 
-def _jpeg_find_marker(file, pattern: re.Pattern) -> int | None:
+def _jpeg_find_marker(file: BinaryIO, pattern: re.Pattern[bytes]) -> int | None:
     """Read on to the next marker that pattern matches; the file is left just after it.
     None at the end of the file."""
     carry = b""
@@ -347,7 +349,7 @@ def _webp_structure(path: Path, *, header_only: bool) -> Inspection:
         if end > size:
             raise _Damaged("the file is shorter than its header says")
 
-        def chunks(stop: int):
+        def chunks(stop: int) -> Iterator[tuple[bytes, int, int]]:
             while file.tell() < stop:
                 kind = file.read(4)
                 length = int.from_bytes(file.read(4), "little")
@@ -413,7 +415,9 @@ def _webp_structure(path: Path, *, header_only: bool) -> Inspection:
         return replace(header, frames=frames, lossless=lossless, orientation=orientation)
 
 
-def _webp_image(file, chunks, width: int, height: int) -> bool:
+def _webp_image(
+    file: BinaryIO, chunks: Iterator[tuple[bytes, int, int]], width: int, height: int
+) -> bool:
     """The image of a frame: an optional ALPH chunk, then VP8 or VP8L of the frame's
     size. Returns whether it is lossless."""
     for kind, length, _ in chunks:
@@ -427,7 +431,7 @@ def _webp_image(file, chunks, width: int, height: int) -> bool:
     raise _Damaged("a frame holds no picture")
 
 
-def _webp_bitstream(file, kind: bytes, length: int) -> tuple[int, int, bool, bool]:
+def _webp_bitstream(file: BinaryIO, kind: bytes, length: int) -> tuple[int, int, bool, bool]:
     """Size, alpha and losslessness from a VP8 or VP8L bitstream header."""
     data = file.read(min(length, 10))
     if kind == b"VP8L":
@@ -464,7 +468,7 @@ _AVIF_CONTAINERS = {
 }
 
 
-def _avif_structure(path: Path) -> dict:
+def _avif_structure(path: Path) -> dict[str, Any]:
     """Walk an AVIF's boxes: the item locations (iloc) must lie inside the file, and the
     AV1 configurations (av1C) give chroma subsampling and bit depth, the largest found
     ({} when there is none: the estimate then assumes the worst)."""

@@ -19,12 +19,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PIL import Image, ImageFilter, ImageOps
 from PIL.ExifTags import GPS, IFD, Base
 
 from imageshare.images.inspection import RejectedImage, has_alpha
 from imageshare.images.kinds import RenditionName
+
+# EXIF values (Any below) are whatever the camera wrote: the readers check them.
+_T = TypeVar("_T")
 
 # Longest edge of each rendition, smallest first. Never upscaled.
 RENDITION_EDGES: dict[RenditionName, int] = {
@@ -91,9 +95,9 @@ def render(path: Path, *, executor: Executor | None = None) -> ProcessedImage:
     try:
         name, size = sizes[-1]
         large = upright if upright.size == size else _resize(upright, size, pool)
-        upright = None
+        del upright  # let go of the decode as soon as the largest rendition exists
         largest = pool.submit(_rendition, name, large)
-        renditions = []
+        renditions: list[RenditionImage] = []
         source = large
         for smaller, size in reversed(sizes[:-1]):
             source = _resize(source, size)
@@ -245,6 +249,8 @@ def _resize(image: Image.Image, size: tuple[int, int], pool: Executor | None = N
         return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     if image.mode in ("RGBA", "LA"):  # premultiplied once, here, rather than in each half
         return _resize(image.convert(image.mode[:-1] + "a"), size, pool).convert(image.mode)
+    box_width: float  # a fraction of a pixel once reduced, as Image.resize does
+    box_height: float
     box_width, box_height = image.size
     # As Image.resize does with reducing_gap, for the whole image rather than per half.
     factor = (int(box_width / width / 3.0) or 1, int(box_height / height / 3.0) or 1)
@@ -269,7 +275,7 @@ def _resize(image: Image.Image, size: tuple[int, int], pool: Executor | None = N
     return joined
 
 
-def _finish(future: Future, work: Callable, *args):
+def _finish(future: Future[_T], work: Callable[..., _T], *args: object) -> _T:
     """The future's result, or the work done here if the pool has not started it yet
     (busy with other jobs, or this very call running on its only thread)."""
     return work(*args) if future.cancel() else future.result()
@@ -317,7 +323,7 @@ def read_metadata(image: Image.Image) -> CameraMetadata:
     )
 
 
-def _text(value, limit: int) -> str | None:
+def _text(value: Any, limit: int) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
@@ -326,7 +332,7 @@ def _text(value, limit: int) -> str | None:
     return value[:limit] or None
 
 
-def _number(value) -> float | None:
+def _number(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError, ZeroDivisionError):
@@ -334,14 +340,14 @@ def _number(value) -> float | None:
     return round(number, 4) if number == number and number >= 0 else None  # NaN, negatives
 
 
-def _integer(value) -> int | None:
+def _integer(value: Any) -> int | None:
     if isinstance(value, tuple):
         value = value[0] if value else None
     number = _number(value)
     return int(number) if number is not None else None
 
 
-def _exposure(value) -> str | None:
+def _exposure(value: Any) -> str | None:
     seconds = _number(value)
     if not seconds:
         return None
@@ -351,7 +357,7 @@ def _exposure(value) -> str | None:
     return f"1/{round(1 / seconds)}" if fraction.numerator != 1 else f"1/{fraction.denominator}"
 
 
-def _timestamp(value) -> datetime | None:
+def _timestamp(value: Any) -> datetime | None:
     text = _text(value, 32)
     if not text:
         return None
@@ -362,7 +368,7 @@ def _timestamp(value) -> datetime | None:
         return None
 
 
-def _coordinate(parts, reference, negative: str) -> float | None:
+def _coordinate(parts: Any, reference: Any, negative: str) -> float | None:
     try:
         degrees, minutes, seconds = (float(p) for p in parts)
     except (TypeError, ValueError, ZeroDivisionError):

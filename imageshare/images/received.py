@@ -29,7 +29,8 @@ class ReceivedFile:
 
     @property
     def sha256(self) -> str:
-        return self._hash.hexdigest()
+        digest: str = self._hash.hexdigest()
+        return digest
 
     def title_or_default(self, given: str | None) -> str:
         """The title the uploader gave, or (when blank) the file's name."""

@@ -13,6 +13,7 @@ SQLite (development): every word must appear somewhere, case-insensitive.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,17 +32,20 @@ VECTOR_COLUMN = "search_vector"
 INDEX_NAME = "ix_image_search"
 
 
-def document(table) -> ColumnElement:
+def document(table: sa.Table) -> ColumnElement[str]:
     """The searched text of an image row (SQLite; Postgres keeps it as search_vector)."""
-    space = sa.literal_column("' '")
-    return table.c.title + space + table.c.description + space + table.c.location
+    space: ColumnElement[str] = sa.literal_column("' '")
+    text: ColumnElement[str] = (
+        table.c.title + space + table.c.description + space + table.c.location
+    )
+    return text
 
 
-def postgres_vector(table) -> ColumnElement:
+def postgres_vector(table: sa.Table) -> ColumnElement[Any]:
     return sa.literal_column(f"{table.name}.{VECTOR_COLUMN}")
 
 
-def matches(table, words: list[str], dialect: str) -> ColumnElement:
+def matches(table: sa.Table, words: list[str], dialect: str) -> ColumnElement[bool]:
     """A WHERE clause true for rows holding every word (as a prefix, on Postgres)."""
     if dialect == "postgresql":
         query = " & ".join(f"{word}:*" for word in words)

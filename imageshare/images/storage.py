@@ -17,7 +17,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
 
 import boto3
@@ -152,7 +152,7 @@ class LocalStorage(Storage):
                 raise ValueError("a download name needs a signed URL")
             return path
         expires = int(time.time()) + expires_in
-        params = {"expires": expires}
+        params: dict[str, str | int] = {"expires": expires}
         if download_as is not None:
             params["download"] = download_as
         params["signature"] = self._signature(key, expires, download_as or "")
@@ -187,7 +187,9 @@ class S3Storage(Storage):
     # A presigned URL needs an expiry; public media are served by the CDN instead.
     DEFAULT_URL_EXPIRY = 3600
 
-    def __init__(self, *, bucket: str, region: str | None, endpoint_url: str | None, client=None):
+    def __init__(
+        self, *, bucket: str, region: str | None, endpoint_url: str | None, client: Any = None
+    ):
         self.bucket = bucket
         self._client = client or boto3.client(
             "s3",
@@ -228,7 +230,8 @@ class S3Storage(Storage):
             raise StorageError(f"could not read {key!r}: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageError(f"could not read {key!r}: {exc}") from exc
-        return response["Body"]
+        body: BinaryIO = response["Body"]  # botocore's StreamingBody
+        return body
 
     def delete(self, key: str) -> None:
         check_key(key)
@@ -265,9 +268,10 @@ class S3Storage(Storage):
         params = {"Bucket": self.bucket, "Key": key}
         if download_as is not None:
             params["ResponseContentDisposition"] = attachment(download_as)
-        return self._client.generate_presigned_url(
+        url: str = self._client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=expires_in or self.DEFAULT_URL_EXPIRY
         )
+        return url
 
     def check(self) -> None:
         try:

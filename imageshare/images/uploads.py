@@ -115,6 +115,7 @@ class Uploads:
             details = given.cleaned(received)
         except InvalidInput as invalid:
             return UploadOutcome(name, refused=_clause(str(invalid)))
+        assert viewer.user_id is not None  # submit() checked check_may_upload
         with self._sessions() as db:
             duplicate = records.find_duplicate(db, owner_id=viewer.user_id, sha256=received.sha256)
         if duplicate is not None:

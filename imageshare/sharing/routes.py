@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -45,7 +46,7 @@ async def follow_share_link(request: Request) -> Response:
     token = sessions.token_from_cookie_header(request.headers.get("cookie"))
     crawler = is_crawler(request.headers.get("user-agent"))
 
-    def answer(db) -> Response:
+    def answer(db: Session) -> Response:
         # All in the worker thread: the preview signs a media URL, which may fetch
         # credentials, and that must not happen on the event loop.
         viewer = sessions.viewer_for_token(db, token=token)

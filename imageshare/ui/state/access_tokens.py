@@ -40,6 +40,7 @@ class TokenItem:
 
 def token_item(token: AccessToken) -> TokenItem:
     used = token.last_used_at
+    assert token.id is not None  # a stored token
     return TokenItem(
         id=token.id,
         name=token.name,

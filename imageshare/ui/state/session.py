@@ -75,7 +75,8 @@ class SessionState(rx.State):
     @rx.event
     async def require_sign_in(self):
         """on_load of pages for signed-in people: send anyone else to sign in, then back."""
-        await self.load_viewer()
+        # @rx.event types the handler as an event spec; called here it runs as a method.
+        await self.load_viewer()  # type: ignore[operator]
         if not self.signed_in:
             # A full page load: /auth/login is a server route, outside the page router.
             return rx.call_script(f"window.location.assign({json.dumps(self.login_url)})")

@@ -22,13 +22,13 @@ import reflex as rx
 
 from imageshare.auth.viewer import Viewer
 from imageshare.db import run_in_session
-from imageshare.errors import NotAllowed
+from imageshare.errors import InvalidInput, NotAllowed
 from imageshare.events import Subscription, get_events, owner_topic
 from imageshare.images import service as images
 from imageshare.images import uploads
 from imageshare.images.kinds import STATUS_CHANGED, Status, Visibility
 from imageshare.images.received import ReceivedFile
-from imageshare.images.service import ImageDetails, InvalidInput
+from imageshare.images.service import ImageDetails
 from imageshare.images.tier import get_tier
 from imageshare.images.uploads import UploadDetails, UploadOutcome
 from imageshare.settings import get_settings
@@ -134,6 +134,7 @@ class UploadState(rx.State):
             self.rows = [_row(name, "waiting", "Waiting to upload", size=claimed[name])
                          for name in claimed]  # fmt: skip
 
+        assert viewer.user_id is not None  # check_may_upload passed
         # Subscribed before the first file is submitted, so no status event is missed.
         async with get_events().subscribe(owner_topic(viewer.user_id)) as events:
             processing: dict[str, str] = {}  # image id -> file name, until ready or failed
