@@ -21,6 +21,7 @@ from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName, Visibility
 from imageshare.images.media import absolute, media_url
 from imageshare.images.service import best_rendition
+from imageshare.links import image_href
 from imageshare.server_html import page
 from imageshare.settings import get_settings
 from imageshare.sharing import service as sharing
@@ -52,7 +53,7 @@ async def follow_share_link(request: Request) -> Response:
         viewer = sessions.viewer_for_token(db, token=token)
         image = sharing.image_for_code(db, viewer=viewer, code=code)
         found = details.get_detail(db, viewer=viewer, image_id=image.id)
-        image_path = f"/i/{image.id}"
+        image_path = image_href(image.id)
         if crawler and sharing.has_preview(image):
             return preview(found, image_path)
         return RedirectResponse(image_path, status_code=302, headers={"Cache-Control": "no-store"})

@@ -16,8 +16,8 @@ from imageshare.errors import ServiceError
 from imageshare.images import removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
+from imageshare.links import profile_href
 from imageshare.ui.state.session import SessionState
-from imageshare.ui.state.views import profile_href
 
 
 class EditState(rx.State):

@@ -11,8 +11,9 @@ import reflex as rx
 from imageshare.db import run_in_session
 from imageshare.errors import InvalidInput
 from imageshare.images import listing
+from imageshare.links import gallery_href
 from imageshare.ui.state.session import SessionState
-from imageshare.ui.state.views import Card, card, gallery_href
+from imageshare.ui.state.views import Card, card
 
 
 class GalleryState(rx.State):

@@ -29,17 +29,11 @@ from imageshare.events import get_events, image_topic
 from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName
 from imageshare.images.service import best_rendition
+from imageshare.links import gallery_href, profile_href
 from imageshare.sharing import service as sharing
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
-from imageshare.ui.state.views import (
-    CommentItem,
-    PictureUrls,
-    comment_item,
-    gallery_href,
-    picture_urls,
-    profile_href,
-)
+from imageshare.ui.state.views import CommentItem, PictureUrls, comment_item, picture_urls
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,10 @@ import reflex as rx
 from imageshare.db import run_in_session
 from imageshare.errors import InvalidInput, NotFound, ServiceError
 from imageshare.images import listing, removal, visibility
+from imageshare.links import profile_href
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
-from imageshare.ui.state.views import Card, card, profile_href
+from imageshare.ui.state.views import Card, card
 from imageshare.users import service as users
 
 

@@ -16,8 +16,8 @@ from imageshare.auth import sessions
 from imageshare.auth.routes import login_url
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import run_in_session
+from imageshare.links import profile_href
 from imageshare.ui import format
-from imageshare.ui.state.views import profile_href
 
 
 def _lookup(token: str | None):

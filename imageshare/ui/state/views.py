@@ -7,7 +7,6 @@ knows public from private; nothing else in the UI builds one.
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import urlencode
 
 from imageshare.comments.service import CommentView
 from imageshare.images.detail import ImageDetail
@@ -16,6 +15,7 @@ from imageshare.images.listing import Listed
 from imageshare.images.media import media_url, original_download_url
 from imageshare.images.models import Image, Rendition
 from imageshare.images.service import best_rendition
+from imageshare.links import gallery_href, image_href, profile_href
 from imageshare.ui import format
 
 
@@ -68,20 +68,6 @@ def picture_urls(found: ImageDetail) -> PictureUrls:
         medium=rendition_url(image, best_rendition(found.renditions, RenditionName.MEDIUM)),
         original=original_download_url(image) if found.viewer_is_owner else "",
     )
-
-
-def image_href(image_id) -> str:
-    return f"/i/{image_id}"
-
-
-def profile_href(username: str) -> str:
-    return f"/u/{username}"
-
-
-def gallery_href(**filters: str) -> str:
-    """The gallery narrowed to these filters (empty ones are left out)."""
-    query = urlencode({k: v for k, v in filters.items() if v})
-    return f"/?{query}" if query else "/"
 
 
 def rendition_url(image: Image, rendition: Rendition | None) -> str:
