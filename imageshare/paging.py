@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -78,10 +78,11 @@ def decode_cursor(cursor: str, parse_id: Callable[[str], Any]) -> tuple[datetime
 @dataclass(frozen=True)
 class Order:
     """How a list is ordered: its (created_at, id) columns, the type of its ids, and
-    which way it runs."""
+    which way it runs. The columns are given through sqlmodel's col(): to a type
+    checker a model's field is its Python value, col() gives the column."""
 
-    created_at: InstrumentedAttribute[datetime]
-    id: InstrumentedAttribute[Any]
+    created_at: Mapped[datetime]
+    id: Mapped[Any]
     parse_id: Callable[[str], Any]
     newest_first: bool
 

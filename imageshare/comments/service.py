@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare import text
 from imageshare.auth.viewer import Viewer
@@ -59,7 +59,9 @@ def parse_id(value: str) -> int:
 CommentPage = Page[CommentView]
 
 # Oldest first, through the index on (image_id, created_at, id).
-OLDEST_FIRST = Order(Comment.created_at, Comment.id, parse_id=parse_id, newest_first=False)
+OLDEST_FIRST = Order(
+    col(Comment.created_at), col(Comment.id), parse_id=parse_id, newest_first=False
+)
 
 
 def _may_delete(viewer: Viewer, comment: Comment, image: Image) -> bool:
@@ -80,10 +82,10 @@ def list_comments(
     image = get_visible(db, viewer=viewer, image_id=image_id)
     query = (
         select(Comment, User)
-        .join(User, User.id == Comment.author_id)
+        .join(User, col(User.id) == Comment.author_id)
         .where(Comment.image_id == image_id)
     )
-    page = fetch_page(
+    page: Page[tuple[Comment, User]] = fetch_page(
         db,
         query,
         order=OLDEST_FIRST,
@@ -115,9 +117,9 @@ def counts_by_image(
     if image_ids:
         query = (
             select(Comment.image_id, sa.func.count())
-            .join(Image, Image.id == Comment.image_id)
-            .where(Comment.image_id.in_(image_ids), *visibility.viewable(viewer))
-            .group_by(Comment.image_id)
+            .join(Image, col(Image.id) == Comment.image_id)
+            .where(col(Comment.image_id).in_(image_ids), *visibility.viewable(viewer))
+            .group_by(col(Comment.image_id))
         )
         counts.update(db.exec(query).all())
     return counts
@@ -129,11 +131,11 @@ def get_comment(db: Session, *, viewer: Viewer, comment_id: int) -> CommentView:
     if comment is None:
         raise NotFound("That comment has been deleted.")
     image = get_visible(db, viewer=viewer, image_id=comment.image_id)
-    return _view(viewer, comment, db.get(User, comment.author_id), image)
+    return _view(viewer, comment, db.get_one(User, comment.author_id), image)
 
 
 def add_comment(db: Session, *, viewer: Viewer, image_id: uuid.UUID, body: str) -> CommentView:
-    if viewer.is_anonymous:
+    if viewer.user_id is None:
         raise NotAllowed("Sign in to comment.")
     image = get_visible(db, viewer=viewer, image_id=image_id)
     body = clean_body(body)
@@ -141,13 +143,15 @@ def add_comment(db: Session, *, viewer: Viewer, image_id: uuid.UUID, body: str) 
     db.add(comment)
     db.flush()
     publish_after_commit(db, Event(image_topic(image_id), ADDED, {"comment_id": comment.id}))
-    return _view(viewer, comment, db.get(User, viewer.user_id), image)
+    return _view(viewer, comment, db.get_one(User, viewer.user_id), image)
 
 
 def delete_comment(db: Session, *, viewer: Viewer, comment_id: int) -> uuid.UUID:
     """Delete a comment; returns its image's id."""
     comment = get_by_id(db, Comment, comment_id)
-    image = comment and get_for_viewer(db, viewer=viewer, image_id=comment.image_id)
+    image = (
+        None if comment is None else get_for_viewer(db, viewer=viewer, image_id=comment.image_id)
+    )
     if comment is None or image is None:
         raise NotFound("That comment has already been deleted.")
     if not _may_delete(viewer, comment, image):
@@ -170,6 +174,7 @@ def clean_body(body: str) -> str:
 
 
 def _view(viewer: Viewer, comment: Comment, author: User, image: Image) -> CommentView:
+    assert comment.id is not None  # a stored comment
     return CommentView(
         id=comment.id,
         image_id=comment.image_id,

@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 import strawberry
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
@@ -25,6 +26,7 @@ from imageshare.graphql.types import (
 )
 from imageshare.images import removal, uploads
 from imageshare.images import service as images
+from imageshare.images.models import Image as ImageRow
 from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImagePatch
 from imageshare.images.tier import get_tier
@@ -70,6 +72,7 @@ class Mutation:
                 outcome.message, errors.DUPLICATE_UPLOAD, imageId=str(outcome.duplicate_of)
             )
         new_id = outcome.image_id
+        assert new_id is not None  # neither refused nor a duplicate: stored
         row = await ctx.run(lambda db: images.get_visible(db, viewer=ctx.viewer, image_id=new_id))
         return Image(row=row)
 
@@ -121,7 +124,7 @@ class Mutation:
     async def regenerate_share_code(self, info: Info, image_id: strawberry.ID) -> Image:
         ctx, target = context(info), parse_image_id(image_id)
 
-        def work(db):
+        def work(db: Session) -> ImageRow:
             sharing.regenerate_code(db, viewer=ctx.viewer, image_id=target)
             return images.get_own(db, viewer=ctx.viewer, image_id=target)
 

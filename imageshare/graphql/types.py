@@ -25,6 +25,7 @@ from imageshare.images.kinds import RenditionName, Status
 from imageshare.images.kinds import Visibility as VisibilityKind
 from imageshare.images.listing import ImagePage
 from imageshare.images.models import Image as ImageRow
+from imageshare.links import profile_href
 from imageshare.sharing import service as sharing
 from imageshare.users.models import User as UserRow
 
@@ -55,7 +56,8 @@ def parse_image_id(value: str) -> uuid.UUID:
 
 
 def context(info: Info) -> Context:
-    return info.context
+    ctx: Context = info.context
+    return ctx
 
 
 @strawberry.type(description="Shooting data read from the file's EXIF, when it had any.")
@@ -92,7 +94,7 @@ class User:
 
     @strawberry.field(description="The profile page.")
     def profile_url(self) -> str:
-        return f"/u/{self.row.username}"
+        return profile_href(self.row.username)
 
     @strawberry.field(
         description="Newest first: every image to its owner (any status), the public, "
@@ -136,7 +138,7 @@ class Image:
         return self.row.location
 
     @strawberry.field
-    def visibility(self) -> Visibility:
+    def visibility(self) -> VisibilityKind:
         return self.row.visibility
 
     @strawberry.field
@@ -191,7 +193,9 @@ class Image:
 
     @strawberry.field
     async def owner(self, info: Info) -> User:
-        return User(row=await context(info).loaders.users.load(self.row.owner_id))
+        row = await context(info).loaders.users.load(self.row.owner_id)
+        assert row is not None  # an image's owner: deleting a person deletes their images
+        return User(row=row)
 
     @strawberry.field(description="Lower-case, in alphabetical order.")
     async def tags(self, info: Info) -> list[str]:
@@ -205,7 +209,7 @@ class Image:
         description="Where to fetch the pixels: a CDN or storage URL, signed and valid for "
         "ten minutes when the image is private. Null until the image is ready."
     )
-    async def url(self, info: Info, rendition: Rendition = RenditionName.MEDIUM) -> str | None:
+    async def url(self, info: Info, rendition: RenditionName = RenditionName.MEDIUM) -> str | None:
         if self.row.status != Status.READY:
             return None
         renditions = await context(info).loaders.renditions.load(self.row.id)
@@ -256,7 +260,7 @@ class ImageConnection:
         edges = []
         for item in page.items:
             # What the list's own query returned need not be fetched again.
-            ctx.loaders.users.prime(item.owner.id, item.owner)
+            ctx.loaders.users.prime(item.image.owner_id, item.owner)
             ctx.loaders.renditions.prime(item.image.id, item.renditions)
             edges.append(
                 ImageEdge(cursor=listing.image_cursor(item.image), node=Image(row=item.image))
@@ -371,7 +375,7 @@ class UploadImageInput:
     description: str = ""
     location: str = ""
     tags: list[str] = strawberry.field(default_factory=list)
-    visibility: Visibility = VisibilityKind.PUBLIC
+    visibility: VisibilityKind = VisibilityKind.PUBLIC
 
 
 @strawberry.input(description="What to change; the fields left out keep their value.")
@@ -380,4 +384,4 @@ class UpdateImageInput:
     description: str | None = None
     location: str | None = None
     tags: list[str] | None = strawberry.field(default=None, description="Replaces all tags.")
-    visibility: Visibility | None = None
+    visibility: VisibilityKind | None = None

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
 
 from imageshare import text
 from imageshare.auth.viewer import Viewer
@@ -37,7 +38,9 @@ class Filters:
     search: str = ""
 
     @classmethod
-    def clean(cls, *, tag="", location="", uploader="", search="") -> Filters:
+    def clean(
+        cls, *, tag: str = "", location: str = "", uploader: str = "", search: str = ""
+    ) -> Filters:
         return cls(
             tag=text.one_line(tag).lower().lstrip("# "),
             location=text.one_line(location),
@@ -58,7 +61,7 @@ class Listed:
 ImagePage = Page[Listed]
 
 # Newest first, through the indexes on (…, created_at, id).
-NEWEST_FIRST = Order(Image.created_at, Image.id, parse_id=uuid.UUID, newest_first=True)
+NEWEST_FIRST = Order(col(Image.created_at), col(Image.id), parse_id=uuid.UUID, newest_first=True)
 
 
 def image_cursor(image: Image) -> str:
@@ -91,14 +94,15 @@ def gallery(
         if tag_id is None:
             return Page()
         tagged = select(ImageTag.image_id).where(ImageTag.tag_id == tag_id)
-        conditions.append(Image.id.in_(tagged))
+        conditions.append(col(Image.id).in_(tagged))
     if filters.location:
         conditions.append(sa.func.lower(Image.location) == filters.location.lower())
     if filters.uploader:
-        conditions.append(User.username == filters.uploader)
+        conditions.append(col(User.username) == filters.uploader)
     words = search.words_of(filters.search)
     if words:
-        table = Image.__table__
+        # SQLModel sets __table__ on each table model; its class does not declare it.
+        table = Image.__table__  # type: ignore[attr-defined]
         conditions.append(search.matches(table, words, db.get_bind().dialect.name))
     return _page(db, conditions, after=after, before=before, limit=limit)
 
@@ -114,11 +118,13 @@ def of_owner(
 ) -> ImagePage:
     """A person's images: all of them (any status but deleting) for that person;
     public, ready ones for everyone else."""
+    assert owner.id is not None  # a stored person
     conditions = visibility.shown_on_profile(viewer, owner.id)
     return _page(db, conditions, after=after, before=before, limit=limit)
 
 
 def count_of_owner(db: Session, *, viewer: Viewer, owner: User) -> int:
+    assert owner.id is not None  # a stored person
     conditions = visibility.shown_on_profile(viewer, owner.id)
     return db.exec(select(sa.func.count()).select_from(Image).where(*conditions)).one()
 
@@ -139,11 +145,11 @@ def tags_in_use(
     """
     del viewer  # the same for everyone, like the gallery
     limit = check_limit(limit)
-    count = sa.func.count(ImageTag.image_id)
+    count = sa.func.count(col(ImageTag.image_id))
     query = (
         select(Tag.name, count)
-        .join(ImageTag, ImageTag.tag_id == Tag.id)
-        .join(Image, Image.id == ImageTag.image_id)
+        .join(ImageTag, col(ImageTag.tag_id) == Tag.id)
+        .join(Image, col(Image.id) == ImageTag.image_id)
         .where(*visibility.listed())
         .group_by(Tag.name)
         .order_by(count.desc(), Tag.name)
@@ -152,15 +158,20 @@ def tags_in_use(
     prefix = Filters.clean(tag=prefix).tag
     if prefix:
         # Literally: `%` and `_` in a prefix are characters, as search.py treats words.
-        query = query.where(Tag.name.startswith(prefix, autoescape=True))
+        query = query.where(col(Tag.name).startswith(prefix, autoescape=True))
     return [TagCount(name, image_count) for name, image_count in db.exec(query).all()]
 
 
 def _page(
-    db: Session, conditions: list, *, after: str | None, before: str | None, limit: int
+    db: Session,
+    conditions: list[ColumnElement[bool]],
+    *,
+    after: str | None,
+    before: str | None,
+    limit: int,
 ) -> ImagePage:
-    query = select(Image, User).join(User, User.id == Image.owner_id).where(*conditions)
-    page = fetch_page(
+    query = select(Image, User).join(User, col(User.id) == Image.owner_id).where(*conditions)
+    page: Page[tuple[Image, User]] = fetch_page(
         db,
         query,
         order=NEWEST_FIRST,

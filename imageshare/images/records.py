@@ -14,12 +14,13 @@ import enum
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from imageshare.db import utcnow
 from imageshare.events import GALLERY_TOPIC, Event, owner_topic, publish_after_commit
@@ -41,7 +42,7 @@ def find_duplicate(db: Session, *, owner_id: int, sha256: str) -> Image | None:
 
 
 def set_tags(db: Session, *, image_id: uuid.UUID, tags: Iterable[str]) -> None:
-    db.exec(delete(ImageTag).where(ImageTag.image_id == image_id))
+    db.exec(delete(ImageTag).where(col(ImageTag.image_id) == image_id))
     for name in tags:
         db.add(ImageTag(image_id=image_id, tag_id=_tag_id(db, name)))
     db.flush()
@@ -57,10 +58,13 @@ def _tag_id(db: Session, name: str) -> int:
             tag = Tag(name=name)
             db.add(tag)
             db.flush()
+            assert tag.id is not None  # the flush gave it one
             return tag.id
     except IntegrityError:
         # Another transaction created it between our look-up and insert.
-        return db.exec(select(Tag.id).where(Tag.name == name)).one()
+        tag_id = db.exec(select(Tag.id).where(col(Tag.name) == name)).one()
+        assert tag_id is not None  # a stored row's primary key
+        return tag_id
 
 
 def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -> Image:
@@ -69,7 +73,7 @@ def mark_ready(db: Session, *, image_id: uuid.UUID, processed: ProcessedImage) -
     if image is None or image.status == Status.DELETING:
         # Deleted while it was processed: the caller removes the renditions it wrote.
         raise ImageGone(f"image {image_id} is gone")
-    db.exec(delete(Rendition).where(Rendition.image_id == image_id))
+    db.exec(delete(Rendition).where(col(Rendition.image_id) == image_id))
     for rendition in processed.renditions:
         db.add(
             Rendition(
@@ -136,10 +140,11 @@ def claim_processing(
     taken = db.exec(
         update(Image)
         .where(
-            Image.id == image_id,
-            Image.status == Status.PROCESSING,
-            Image.processing_attempts < max_attempts,
-            (Image.processing_attempts == 0) | (Image.processing_seen_at <= now - stale_after),
+            col(Image.id) == image_id,
+            col(Image.status) == Status.PROCESSING,
+            col(Image.processing_attempts) < max_attempts,
+            (col(Image.processing_attempts) == 0)
+            | (col(Image.processing_seen_at) <= now - stale_after),
         )
         .values(processing_attempts=Image.processing_attempts + 1, processing_seen_at=now)
     )
@@ -167,7 +172,7 @@ def keep_processing(db: Session, *, image_id: uuid.UUID) -> None:
     """The attempt under way is alive (a heartbeat): nobody else may claim it."""
     db.exec(
         update(Image)
-        .where(Image.id == image_id, Image.status == Status.PROCESSING)
+        .where(col(Image.id) == image_id, col(Image.status) == Status.PROCESSING)
         .values(processing_seen_at=utcnow())
     )
 
@@ -181,14 +186,14 @@ def release_processing(
     A worker that stops for a deploy gives its attempt back (attempt_spent=False); one
     whose attempt failed keeps it counted, so a poison file still runs out of attempts.
     """
-    values: dict = {"processing_seen_at": utcnow() - stale_after - timedelta(seconds=1)}
+    values: dict[str, Any] = {"processing_seen_at": utcnow() - stale_after - timedelta(seconds=1)}
     if not attempt_spent:
         values["processing_attempts"] = sa.case(
-            (Image.processing_attempts > 0, Image.processing_attempts - 1), else_=0
+            (col(Image.processing_attempts) > 0, Image.processing_attempts - 1), else_=0
         )
     db.exec(
         update(Image)
-        .where(Image.id == image_id, Image.status == Status.PROCESSING)
+        .where(col(Image.id) == image_id, col(Image.status) == Status.PROCESSING)
         .values(**values)
     )
 
@@ -200,7 +205,7 @@ def stalled(db: Session, *, older_than: timedelta, limit: int = 100) -> list[uui
         db.exec(
             select(Image.id)
             .where(Image.status == Status.PROCESSING, Image.processing_seen_at <= cutoff)
-            .order_by(Image.processing_seen_at)
+            .order_by(col(Image.processing_seen_at))
             .limit(limit)
         ).all()
     )
@@ -225,7 +230,7 @@ def give_up_processing(
         or image.processing_seen_at > now - stale_after
     ):
         return False
-    db.exec(delete(Rendition).where(Rendition.image_id == image_id))
+    db.exec(delete(Rendition).where(col(Rendition.image_id) == image_id))
     image.status, image.failure_reason, image.updated_at = Status.FAILED, reason[:500], now
     db.add(image)
     announce_status(db, image)
@@ -237,9 +242,9 @@ def remove_abandoned(db: Session, *, image_id: uuid.UUID, older_than: timedelta)
     completed); False when it has moved on meanwhile."""
     result = db.exec(
         delete(Image).where(
-            Image.id == image_id,
-            Image.status == Status.PROCESSING,
-            Image.processing_seen_at <= utcnow() - older_than,
+            col(Image.id) == image_id,
+            col(Image.status) == Status.PROCESSING,
+            col(Image.processing_seen_at) <= utcnow() - older_than,
         )
     )
     return result.rowcount == 1
@@ -247,7 +252,7 @@ def remove_abandoned(db: Session, *, image_id: uuid.UUID, older_than: timedelta)
 
 def remove_row(db: Session, *, image_id: uuid.UUID) -> None:
     """Delete the image's rows (renditions, tag links and comments cascade)."""
-    db.exec(delete(Image).where(Image.id == image_id))
+    db.exec(delete(Image).where(col(Image.id) == image_id))
 
 
 def pending_deletions(db: Session) -> list[uuid.UUID]:
@@ -272,9 +277,9 @@ def renditions_by_image(
     """`where`: conditions on the images (visibility.py's SQL forms), in the same statement."""
     found: dict[uuid.UUID, dict[RenditionName, Rendition]] = {}
     if image_ids:
-        query = select(Rendition).where(Rendition.image_id.in_(image_ids))
+        query = select(Rendition).where(col(Rendition.image_id).in_(image_ids))
         if where:
-            query = query.join(Image, Image.id == Rendition.image_id).where(*where)
+            query = query.join(Image, col(Image.id) == Rendition.image_id).where(*where)
         for rendition in db.exec(query).all():
             found.setdefault(rendition.image_id, {})[rendition.name] = rendition
     return found
@@ -288,12 +293,12 @@ def tags_by_image(
     if image_ids:
         query = (
             select(ImageTag.image_id, Tag.name)
-            .join(Tag, Tag.id == ImageTag.tag_id)
-            .where(ImageTag.image_id.in_(image_ids))
+            .join(Tag, col(Tag.id) == ImageTag.tag_id)
+            .where(col(ImageTag.image_id).in_(image_ids))
             .order_by(Tag.name)
         )
         if where:
-            query = query.join(Image, Image.id == ImageTag.image_id).where(*where)
+            query = query.join(Image, col(Image.id) == ImageTag.image_id).where(*where)
         for image_id, name in db.exec(query).all():
             found[image_id].append(name)
     return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
+from typing import cast
 
 from sqlmodel import Session
 
@@ -187,7 +188,8 @@ def update_image(db: Session, *, viewer: Viewer, image_id: uuid.UUID, patch: Ima
     # announced once.
     db.refresh(image, with_for_update=True)
     was_listed = visibility.is_listed(image)
-    tags = changes.pop("tags", None)
+    # normalise_tags' tuple when given (cleaned() types every value as object)
+    tags = cast("tuple[str, ...] | None", changes.pop("tags", None))
     for name, value in changes.items():
         setattr(image, name, value)
     image.updated_at = utcnow()

@@ -18,6 +18,7 @@ An image being deleted is gone for everyone, its owner included; one still proce
 from __future__ import annotations
 
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from imageshare.auth.viewer import Viewer
 from imageshare.images.kinds import Status, Visibility
@@ -41,7 +42,7 @@ def is_listed(image: Image) -> bool:
 
 def listed() -> list[ColumnElement[bool]]:
     """SQL form of is_listed."""
-    return [Image.visibility == Visibility.PUBLIC, Image.status == Status.READY]
+    return [col(Image.visibility) == Visibility.PUBLIC, col(Image.status) == Status.READY]
 
 
 def can_view(viewer: Viewer, image: Image) -> bool:
@@ -53,10 +54,10 @@ def can_view(viewer: Viewer, image: Image) -> bool:
 
 def viewable(viewer: Viewer) -> list[ColumnElement[bool]]:
     """SQL form of can_view."""
-    shown = Image.visibility != Visibility.PRIVATE
+    shown = col(Image.visibility) != Visibility.PRIVATE
     if viewer.user_id is not None:
-        shown = shown | (Image.owner_id == viewer.user_id)
-    return [Image.status != Status.DELETING, shown]
+        shown = shown | (col(Image.owner_id) == viewer.user_id)
+    return [col(Image.status) != Status.DELETING, shown]
 
 
 def on_profile(viewer: Viewer, image: Image) -> bool:
@@ -69,7 +70,7 @@ def on_profile(viewer: Viewer, image: Image) -> bool:
 
 def shown_on_profile(viewer: Viewer, owner_id: int) -> list[ColumnElement[bool]]:
     """SQL form of on_profile, for the profile of `owner_id`."""
-    mine = [Image.owner_id == owner_id]
+    mine = [col(Image.owner_id) == owner_id]
     if owns(viewer, owner_id):
-        return [*mine, Image.status != Status.DELETING]
+        return [*mine, col(Image.status) != Status.DELETING]
     return [*mine, *listed()]

@@ -71,7 +71,7 @@ REFLEX_VERSION = "0.10.1"
 UPLOAD_FILES_JS_NAME = "filesById"
 
 
-def upload_files_var(js_expr: str, var_type: Any) -> rx.Var:
+def upload_files_var(js_expr: str, var_type: Any) -> rx.Var[Any]:
     """A Var the browser computes from the files picked in the page's upload zones.
 
     `js_expr` is JavaScript that may read UPLOAD_FILES_JS_NAME (upload id -> list of
@@ -94,9 +94,10 @@ def run_prebuilt_production_backend(port: int) -> None:
     reflex_environment.REFLEX_SKIP_COMPILE.set(True)
     config = get_config()
     host = config.backend_host
-    config._set_persistent(frontend_port=port, backend_port=port, backend_host=host)
-    reflex_exec.notify_app_running()
+    # _set_persistent, notify_app_running and subprocess_level are unannotated in
+    # Reflex (internals, see above): the ignores below say so, nothing more.
+    config._set_persistent(frontend_port=port, backend_port=port, backend_host=host)  # type: ignore[no-untyped-call]
+    reflex_exec.notify_app_running()  # type: ignore[no-untyped-call]
     reflex_exec.notify_frontend(f"http://{host}:{port}", backend_present=True)
-    reflex_exec.run_backend_prod(
-        host, port, config.loglevel.subprocess_level(), mount_frontend_compiled_app=True
-    )
+    loglevel = config.loglevel.subprocess_level()  # type: ignore[no-untyped-call]
+    reflex_exec.run_backend_prod(host, port, loglevel, mount_frontend_compiled_app=True)

@@ -31,10 +31,10 @@ from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails
 from imageshare.images.tier import get_tier
 from imageshare.images.uploads import UploadDetails, UploadOutcome
+from imageshare.links import image_href
 from imageshare.settings import get_settings
 from imageshare.ui.reflex_compat import UPLOAD_FILES_JS_NAME, upload_files_var
 from imageshare.ui.state.session import SessionState
-from imageshare.ui.state.views import image_href
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +207,7 @@ async def _submit(
             name, "duplicate", outcome.message, link=image_href(outcome.duplicate_of)
         )
     else:
+        assert outcome.image_id is not None  # neither refused nor a duplicate: stored
         processing[str(outcome.image_id)] = name
         await board.update(name, "processing", "Processing…", link=image_href(outcome.image_id))
 
