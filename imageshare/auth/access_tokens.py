@@ -52,11 +52,7 @@ def clean_name(name: str | None) -> str:
     name = text.one_line(name)
     if not name:
         raise InvalidInput("Give the token a name, so you can tell later what uses it.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(
-            f"A token name can be at most {MAX_NAME_LENGTH} characters; this one has {len(name)}."
-        )
-    return name
+    return text.at_most(name, MAX_NAME_LENGTH, "A token name")
 
 
 def create(db: Session, *, viewer: Viewer, name: str) -> tuple[AccessToken, str]:

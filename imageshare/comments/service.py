@@ -166,11 +166,7 @@ def clean_body(body: str) -> str:
     body = text.paragraphs(body)
     if not body:
         raise InvalidInput("Write something first: a comment cannot be empty.")
-    if len(body) > MAX_LENGTH:
-        raise InvalidInput(
-            f"A comment can be at most {MAX_LENGTH:,} characters; this one has {len(body):,}."
-        )
-    return body
+    return text.at_most(body, MAX_LENGTH, "A comment")
 
 
 def _view(viewer: Viewer, comment: Comment, author: User, image: Image) -> CommentView:

@@ -11,7 +11,7 @@ import asyncio
 import enum
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types import Info
@@ -26,6 +26,7 @@ from imageshare.images.kinds import Visibility as VisibilityKind
 from imageshare.images.listing import ImagePage
 from imageshare.images.models import Image as ImageRow
 from imageshare.links import profile_href
+from imageshare.paging import Page
 from imageshare.sharing import service as sharing
 from imageshare.users.models import User as UserRow
 
@@ -242,6 +243,16 @@ class PageInfo:
     start_cursor: str | None
     end_cursor: str | None
 
+    @classmethod
+    def of(cls, page: Page[Any], cursors: list[str]) -> PageInfo:
+        """A service's page as Relay says it; `cursors` are its edges' own."""
+        return cls(
+            has_next_page=page.after is not None,
+            has_previous_page=page.before is not None,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
+
 
 @strawberry.type
 class ImageEdge:
@@ -265,15 +276,7 @@ class ImageConnection:
             edges.append(
                 ImageEdge(cursor=listing.image_cursor(item.image), node=Image(row=item.image))
             )
-        return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.after is not None,
-                has_previous_page=page.before is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return cls(edges=edges, page_info=PageInfo.of(page, [edge.cursor for edge in edges]))
 
 
 @strawberry.type
@@ -335,13 +338,7 @@ async def comment_page(
     )
     edges = [CommentEdge(cursor=comments.cursor_of(c), node=Comment(view=c)) for c in page.items]
     return CommentConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.after is not None,
-            has_previous_page=page.before is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        edges=edges, page_info=PageInfo.of(page, [edge.cursor for edge in edges])
     )
 
 

@@ -26,6 +26,8 @@ from imageshare.paging import Order, Page, check_limit, encode_cursor, fetch_pag
 from imageshare.users.models import User
 
 PAGE_SIZE = 24
+# Characters of a search kept (the search box takes no more).
+MAX_SEARCH = 200
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Filters:
             tag=text.one_line(tag).lower().lstrip("# "),
             location=text.one_line(location),
             uploader=text.one_line(uploader).lower(),
-            search=text.one_line(search)[:200],
+            search=text.one_line(search)[:MAX_SEARCH],
         )
 
 

@@ -98,23 +98,15 @@ def clean_title(title: str) -> str:
     title = text.one_line(title)
     if not title:
         raise InvalidInput("A title is required.")
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(f"The title is longer than {MAX_TITLE} characters.")
-    return title
+    return text.at_most(title, MAX_TITLE, "The title")
 
 
 def clean_description(description: str) -> str:
-    description = text.paragraphs(description)
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(f"The description is longer than {MAX_DESCRIPTION} characters.")
-    return description
+    return text.at_most(text.paragraphs(description), MAX_DESCRIPTION, "The description")
 
 
 def clean_location(location: str) -> str:
-    location = text.one_line(location)
-    if len(location) > MAX_LOCATION:
-        raise InvalidInput(f"The location is longer than {MAX_LOCATION} characters.")
-    return location
+    return text.at_most(text.one_line(location), MAX_LOCATION, "The location")
 
 
 def clean_visibility(value: str) -> Visibility:
@@ -132,9 +124,7 @@ def normalise_tags(tags: str | Iterable[str]) -> tuple[str, ...]:
         tag = text.one_line(part).lower().lstrip("# ")  # "# sea" is the tag "sea"
         if not tag or tag in result:
             continue
-        if len(tag) > MAX_TAG_LENGTH:
-            raise InvalidInput(f"The tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters.")
-        result.append(tag)
+        result.append(text.at_most(tag, MAX_TAG_LENGTH, f"The tag “{tag[:20]}…”"))
     if len(result) > MAX_TAGS:
         raise InvalidInput(f"An image can have at most {MAX_TAGS} tags, not {len(result)}.")
     return tuple(result)

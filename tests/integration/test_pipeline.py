@@ -172,7 +172,10 @@ def test_bad_details_are_refused_with_a_sentence_and_leave_nothing(database, buc
     outcome = tier.uploads.submit(
         received("a.jpg", samples.jpeg(300, 200)), UploadDetails(title="x" * 201), owner
     )
-    assert outcome.message == "a.jpg was not uploaded: the title is longer than 200 characters."
+    assert (
+        outcome.message
+        == "a.jpg was not uploaded: the title can be at most 200 characters; this one has 201."
+    )
     assert list(bucket_storage.keys()) == [] and rows(database)["image"] == []
 
 

@@ -40,7 +40,9 @@ def test_a_title_is_required(typed):
 
 def test_a_title_one_character_too_long_is_refused():
     assert MAX_TITLE == 200
-    with pytest.raises(InvalidInput, match=r"^The title is longer than 200 characters\.$"):
+    with pytest.raises(
+        InvalidInput, match=r"^The title can be at most 200 characters; this one has 201\.$"
+    ):
         clean_title("x" * (MAX_TITLE + 1))
 
 
@@ -64,7 +66,10 @@ def test_a_description_keeps_its_paragraphs_and_may_be_exactly_the_maximum():
 
 
 def test_a_description_one_character_too_long_is_refused():
-    with pytest.raises(InvalidInput, match=r"^The description is longer than 5000 characters\.$"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"^The description can be at most 5,000 characters; this one has 5,001\.$",
+    ):
         ImageDetails.clean(title="t", description="d" * (MAX_DESCRIPTION + 1))
 
 
@@ -74,7 +79,9 @@ def test_a_location_is_one_line_and_may_be_exactly_the_maximum():
     )
     assert MAX_LOCATION == 200
     assert ImageDetails.clean(title="t", location="l" * MAX_LOCATION).location == "l" * 200
-    with pytest.raises(InvalidInput, match=r"^The location is longer than 200 characters\.$"):
+    with pytest.raises(
+        InvalidInput, match=r"^The location can be at most 200 characters; this one has 201\.$"
+    ):
         ImageDetails.clean(title="t", location="l" * (MAX_LOCATION + 1))
 
 

@@ -47,7 +47,7 @@ def test_a_tag_one_character_too_long_is_refused_naming_it(long_tag):
     with pytest.raises(InvalidInput) as refusal:
         normalise_tags(f"sea, {long_tag}")
     message = str(refusal.value)
-    assert message == f"The tag “{long_tag[:20]}…” is longer than 50 characters."
+    assert message == f"The tag “{long_tag[:20]}…” can be at most 50 characters; this one has 51."
 
 
 def test_ten_tags_pass_and_eleven_are_refused_with_the_count():

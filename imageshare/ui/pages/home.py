@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from imageshare.images import listing
 from imageshare.ui.components.image_grid import grid_skeleton, image_grid, pager
 from imageshare.ui.components.layout import button_link, empty_state, page_layout
 from imageshare.ui.state.gallery import GalleryState
@@ -49,7 +50,7 @@ def search_form() -> rx.Component:
                 aria_label="Search images",
                 size="3",
                 flex="1",
-                max_length=200,
+                max_length=listing.MAX_SEARCH,
             ),
             rx.button("Search", type="submit", size="3"),
             width="100%",
