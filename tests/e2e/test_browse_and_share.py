@@ -140,11 +140,19 @@ def test_owner_sees_badges_edits_shares_anew_and_deletes(
     dialog.get_by_label("Visibility").click()
     page.get_by_role("option", name=re.compile("^Private")).click()
     screenshot(page, "profile-edit-dialog")
+    # Meanwhile another tab (or an API client) sets the place: the dialog sends only
+    # what was changed in it, so that change stays.
+    with sa.create_engine(postgres_url).begin() as connection:
+        connection.execute(
+            sa.text("UPDATE image SET location = 'Honfleur' WHERE id = CAST(:id AS uuid)"),
+            {"id": str(first)},
+        )
     dialog.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Changes saved.")).to_be_visible()
     expect(card(page, "Harbour at first light")).to_contain_text("Private")
     page.goto(f"{app_server.url}/i/{first}")
     expect(page.locator("#image-tags")).to_contain_text("#morning")
+    expect(page.locator("#image-location")).to_have_text("Honfleur")
     expect(page.get_by_role("link", name="Original")).to_be_visible()
 
     # A new share link: the old one leads nowhere, the new one to the image.
