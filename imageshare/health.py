@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from imageshare.db import get_engine
-from imageshare.images.storage import get_storage
+from imageshare.storage import get_storage
 
 logger = logging.getLogger(__name__)
 

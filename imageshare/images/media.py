@@ -20,8 +20,8 @@ from imageshare.images import service as images
 from imageshare.images.cdn import cloudfront_urls
 from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
-from imageshare.images.storage import LocalStorage, Storage, attachment, check_key, get_storage
 from imageshare.settings import Settings, get_settings
+from imageshare.storage import LocalStorage, Storage, attachment, check_key, get_storage
 
 PRIVATE_URL_SECONDS = 600
 

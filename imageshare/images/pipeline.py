@@ -43,8 +43,8 @@ from imageshare.images import service as images
 from imageshare.images.budget import MemoryBudget, TooLarge
 from imageshare.images.inspection import RejectedImage
 from imageshare.images.service import Claim, rendition_key
-from imageshare.images.storage import Storage
 from imageshare.jobs import JobResult
+from imageshare.storage import Storage
 
 logger = logging.getLogger(__name__)
 

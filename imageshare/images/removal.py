@@ -22,7 +22,7 @@ from imageshare.auth.viewer import Viewer
 from imageshare.db import session_scope
 from imageshare.images import service as images
 from imageshare.images.kinds import RenditionName
-from imageshare.images.storage import Storage, get_storage
+from imageshare.storage import Storage, get_storage
 
 logger = logging.getLogger(__name__)
 

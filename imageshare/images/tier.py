@@ -17,10 +17,10 @@ from imageshare.db import session_scope
 from imageshare.images import removal
 from imageshare.images.budget import MemoryBudget
 from imageshare.images.pipeline import ImagePipeline, Sessions
-from imageshare.images.storage import Storage, get_storage
 from imageshare.images.uploads import Uploads
 from imageshare.jobs import Jobs, build_jobs
 from imageshare.settings import Settings, get_settings
+from imageshare.storage import Storage, get_storage
 
 logger = logging.getLogger(__name__)
 

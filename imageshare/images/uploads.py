@@ -34,8 +34,8 @@ from imageshare.images.kinds import Visibility
 from imageshare.images.pipeline import Sessions
 from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails
-from imageshare.images.storage import Storage
 from imageshare.jobs import Jobs
+from imageshare.storage import Storage
 
 logger = logging.getLogger(__name__)
 

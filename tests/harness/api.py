@@ -13,10 +13,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from imageshare import db as db_module
-from imageshare import events
+from imageshare import events, storage
 from imageshare.auth import access_tokens
 from imageshare.auth.viewer import Viewer
-from imageshare.images import storage, tier
+from imageshare.images import tier
 from imageshare.routes import build_api
 from imageshare.settings import get_settings
 from tests.harness.database import upgrade

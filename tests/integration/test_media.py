@@ -15,9 +15,9 @@ from imageshare.images.kinds import Visibility
 from imageshare.images.media import media_url, original_download_url, serve_media
 from imageshare.images.models import Image
 from imageshare.images.received import ReceivedFile
-from imageshare.images.storage import build_storage, get_storage
 from imageshare.images.uploads import UploadDetails
 from imageshare.settings import get_settings, load_settings
+from imageshare.storage import build_storage, get_storage
 from imageshare.users.models import User
 from tests import samples
 from tests.harness.processing import recording_tier

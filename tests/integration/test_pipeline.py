@@ -24,11 +24,11 @@ from imageshare.images import service as images
 from imageshare.images.kinds import Status, Visibility
 from imageshare.images.pipeline import GAVE_UP, MAX_ATTEMPTS, OUR_ERROR
 from imageshare.images.received import ReceivedFile
-from imageshare.images.storage import Storage, StorageError, build_storage
 from imageshare.images.tier import ProcessingTier
 from imageshare.images.uploads import UploadDetails
 from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
+from imageshare.storage import Storage, StorageError, build_storage
 from imageshare.users.models import User
 from tests import samples
 from tests.harness.components import REPO_ROOT, VENV_BIN
@@ -417,7 +417,7 @@ CRASHING_WORKER = textwrap.dedent(
     from imageshare.db import create_db_engine, session_scope
     from imageshare.images import inspection, processing
     from imageshare.images.received import ReceivedFile
-    from imageshare.images.storage import build_storage
+    from imageshare.storage import build_storage
     from imageshare.images.uploads import UploadDetails
     from imageshare.settings import get_settings
     from tests.harness.processing import recording_tier

@@ -15,13 +15,13 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from imageshare import storage as storage_module
 from imageshare.auth import sessions
 from imageshare.auth.models import WebSession
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.db import session_scope
 from imageshare.errors import NotAllowed, NotFound
 from imageshare.images import service as images
-from imageshare.images import storage as storage_module
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, Rendition
 from imageshare.settings import get_settings

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from imageshare.images.kinds import Visibility
 from imageshare.images.media import PRIVATE_URL_SECONDS, media_url
-from imageshare.images.storage import build_storage
 from imageshare.settings import SettingsError, load_settings
+from imageshare.storage import build_storage
 
 CDN = "https://d111.cloudfront.net"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
