@@ -17,7 +17,7 @@ from strawberry.types import Info
 
 from imageshare.comments import service as comments
 from imageshare.errors import NotAllowed
-from imageshare.events import GALLERY_TOPIC, Event, get_events, image_topic, owner_topic
+from imageshare.events import GALLERY_TOPIC, Event, image_topic, owner_topic
 from imageshare.graphql import errors
 from imageshare.graphql.context import RECHECK_SECONDS, Context
 from imageshare.graphql.types import Comment, DeletedComment, Image, context, parse_image_id
@@ -33,6 +33,7 @@ def _guarded(resolver):
     @functools.wraps(resolver)
     async def guarded(*args, **kwargs):
         events = resolver(*args, **kwargs)
+        info = kwargs.get("info") or next(a for a in args if isinstance(a, Info))
         try:
             async for item in events:
                 yield item
@@ -40,7 +41,8 @@ def _guarded(resolver):
             raise
         except Exception as error:
             logger.error("subscription %s failed", resolver.__name__, exc_info=error)
-            raise errors.internal(error) from None
+            production = context(info).app.settings.is_production
+            raise errors.internal(error, production=production) from None
         finally:
             await events.aclose()
 
@@ -48,7 +50,7 @@ def _guarded(resolver):
 
 
 async def _events(ctx: Context, topic: str, kind: str) -> AsyncGenerator[Event, None]:
-    async with get_events().subscribe(topic) as subscription:
+    async with ctx.app.events.subscribe(topic) as subscription:
         while True:
             event = await subscription.next()
             if event is not None and event.kind == kind:

@@ -31,13 +31,10 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import Session
-
-from imageshare.db import session_scope
+from imageshare.db import Sessions
 from imageshare.images import decode_memory, inspection, processing
 from imageshare.images import service as images
 from imageshare.images.budget import MemoryBudget, TooLarge
@@ -53,8 +50,6 @@ MAX_ATTEMPTS = 3
 GAVE_UP = "The image could not be processed."
 OUR_ERROR = "Processing failed because of an error on our side."
 
-Sessions = Callable[[], AbstractContextManager[Session]]
-
 
 class ImagePipeline:
     def __init__(
@@ -64,7 +59,7 @@ class ImagePipeline:
         max_pixels: int,
         budget: MemoryBudget,
         lease: timedelta = timedelta(seconds=60),
-        sessions: Sessions = session_scope,
+        sessions: Sessions,
     ):
         self.storage = storage
         self.max_pixels = max_pixels

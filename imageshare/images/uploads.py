@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from imageshare.auth.viewer import Viewer
-from imageshare.db import session_scope
 from imageshare.errors import InvalidInput, NotAllowed
 from imageshare.images import inspection
 from imageshare.images import service as images
@@ -83,9 +82,7 @@ def check_may_upload(viewer: Viewer) -> None:
 
 
 class Uploads:
-    def __init__(
-        self, *, storage: Storage, max_pixels: int, jobs: Jobs, sessions: Sessions = session_scope
-    ):
+    def __init__(self, *, storage: Storage, max_pixels: int, jobs: Jobs, sessions: Sessions):
         self.storage = storage
         self.max_pixels = max_pixels
         self.jobs = jobs

@@ -17,14 +17,14 @@ from imageshare.errors import NotFound
 from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
 from imageshare.images.service import can_view, get_own
-from imageshare.settings import get_settings
 from imageshare.sharing.codes import is_share_code, new_share_code
 
 ATTEMPTS = 5
 
 
-def share_url(code: str) -> str:
-    return f"{get_settings().public_url}/s/{code}"
+def share_url(public_url: str, code: str) -> str:
+    """The short link of a share code on the site at `public_url` (PUBLIC_URL)."""
+    return f"{public_url}/s/{code}"
 
 
 def has_preview(image: Image) -> bool:

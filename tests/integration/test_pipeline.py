@@ -419,10 +419,10 @@ CRASHING_WORKER = textwrap.dedent(
     from imageshare.images.received import ReceivedFile
     from imageshare.storage import build_storage
     from imageshare.images.uploads import UploadDetails
-    from imageshare.settings import get_settings
+    from imageshare.settings import load_settings
     from tests.harness.processing import recording_tier
 
-    settings = get_settings()
+    settings = load_settings()
     engine = create_db_engine(settings.database_url)
     tier = recording_tier(build_storage(settings), functools.partial(session_scope, engine))
     upload = ReceivedFile(filename="slow.jpg", limit=10**8)

@@ -11,13 +11,19 @@ import uuid
 
 import reflex as rx
 
-from imageshare.db import run_in_session
 from imageshare.errors import ServiceError
 from imageshare.images import detail as details
 from imageshare.images import removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
 from imageshare.ui.state.session import SessionState
+from imageshare.wiring import installed
+
+
+def _remove(viewer, image_ids):
+    """Blocking (storage): in a worker thread, where the app's storage may be built."""
+    app = installed()
+    return removal.remove_images(viewer, image_ids, storage=app.storage, sessions=app.session)
 
 
 class EditState(rx.State):
@@ -53,7 +59,7 @@ class EditState(rx.State):
             return image, details.tags_of(db, image_id=image.id)
 
         try:
-            image, tags = await run_in_session(work)
+            image, tags = await installed().run(work)
         except ServiceError as refused:
             return rx.toast.error(str(refused))
         self.image_id, self.origin = image_id, origin
@@ -84,7 +90,7 @@ class EditState(rx.State):
             )
             self.busy = True
             yield
-            await run_in_session(
+            await installed().run(
                 lambda db: images.update_details(
                     db, viewer=viewer, image_id=image_id, details=cleaned
                 )
@@ -114,7 +120,7 @@ class EditState(rx.State):
             image_id, title, origin = uuid.UUID(self.image_id), self.title, self.origin
             self.busy = True
         try:
-            await asyncio.to_thread(removal.remove_images, viewer, [image_id])
+            await asyncio.to_thread(lambda: _remove(viewer, [image_id]))
         except ServiceError as refused:
             async with self:
                 self.busy = self.confirming_delete = False

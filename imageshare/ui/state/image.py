@@ -13,9 +13,8 @@ import uuid
 import reflex as rx
 
 from imageshare.comments import service as comments
-from imageshare.db import run_in_session
 from imageshare.errors import NotFound, ServiceError
-from imageshare.events import get_events, image_topic
+from imageshare.events import image_topic
 from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName
 from imageshare.images.service import best_rendition
@@ -30,6 +29,7 @@ from imageshare.ui.state.views import (
     picture_urls,
     profile_href,
 )
+from imageshare.wiring import installed
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +118,9 @@ class ImageState(rx.State):
             def work(db):
                 found = details.get_detail(db, viewer=viewer, image_id=image_id)
                 page = comments.list_comments(db, viewer=viewer, image_id=image_id)
-                return found, picture_urls(found), page
+                return found, picture_urls(found, installed().media), page
 
-            found, urls, page = await run_in_session(work)
+            found, urls, page = await installed().run(work)
         except NotFound:
             self.image_id, self.found, self.loaded = "", False, True
             return
@@ -165,7 +165,7 @@ class ImageState(rx.State):
         # Space kept for the picture before it arrives, so the page does not jump.
         large = best_rendition(found.renditions, RenditionName.LARGE)
         self.aspect_ratio = f"{large.width} / {large.height}" if large is not None else "3 / 2"
-        self.share_url = sharing.share_url(image.share_code)
+        self.share_url = sharing.share_url(installed().settings.public_url, image.share_code)
         self.comment_count = found.comment_count
 
     # -- comments ------------------------------------------------------------------
@@ -177,7 +177,7 @@ class ImageState(rx.State):
         self.posting = True
         yield
         try:
-            added = await run_in_session(
+            added = await installed().run(
                 lambda db: comments.add_comment(db, viewer=viewer, image_id=image_id, body=body)
             )
         except ServiceError as refused:
@@ -192,7 +192,7 @@ class ImageState(rx.State):
     async def delete_comment(self, comment_id: int):
         viewer = await self._viewer()
         try:
-            await run_in_session(
+            await installed().run(
                 lambda db: comments.delete_comment(db, viewer=viewer, comment_id=comment_id)
             )
         except NotFound:
@@ -206,7 +206,7 @@ class ImageState(rx.State):
     async def more_comments(self):
         viewer = await self._viewer()
         image_id, after = uuid.UUID(self.image_id), self.comments_after
-        page = await run_in_session(
+        page = await installed().run(
             lambda db: comments.list_comments(db, viewer=viewer, image_id=image_id, after=after)
         )
         for item in page.items:
@@ -236,7 +236,7 @@ class ImageState(rx.State):
             viewer = (await self.get_state(SessionState)).viewer()
         if not image_id:
             return
-        async with get_events().subscribe(image_topic(image_id)) as events:
+        async with installed().events.subscribe(image_topic(image_id)) as events:
             while True:
                 event = await events.next(timeout=WATCH_CHECK_SECONDS)
                 async with self:
@@ -250,7 +250,7 @@ class ImageState(rx.State):
         comment_id = event.data.get("comment_id")
         if event.kind == comments.ADDED:
             try:
-                added = await run_in_session(
+                added = await installed().run(
                     lambda db: comments.get_comment(db, viewer=viewer, comment_id=comment_id)
                 )
             except NotFound:
@@ -270,12 +270,12 @@ class ImageState(rx.State):
         viewer = await self._viewer()
         image_id = uuid.UUID(self.image_id)
         try:
-            code = await run_in_session(
+            code = await installed().run(
                 lambda db: sharing.regenerate_code(db, viewer=viewer, image_id=image_id)
             )
         except ServiceError as refused:
             return rx.toast.error(str(refused))
-        self.share_url = sharing.share_url(code)
+        self.share_url = sharing.share_url(installed().settings.public_url, code)
         return rx.toast.success("New link made. The old one no longer works.")
 
     @rx.event

@@ -8,12 +8,18 @@ import uuid
 
 import reflex as rx
 
-from imageshare.db import run_in_session
 from imageshare.errors import InvalidInput, NotFound, ServiceError
 from imageshare.images import listing, removal
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.views import Card, card
+from imageshare.wiring import installed
+
+
+def _remove(viewer, image_ids):
+    """Blocking (storage): in a worker thread, where the app's storage may be built."""
+    app = installed()
+    return removal.remove_images(viewer, image_ids, storage=app.storage, sessions=app.session)
 
 
 class ProfileState(rx.State):
@@ -69,10 +75,11 @@ class ProfileState(rx.State):
                 page = listing.of_owner(db, viewer=viewer, owner=owner)
             count = listing.count_of_owner(db, viewer=viewer, owner=owner)
             # Built here, off the event loop: signing media URLs may fetch credentials.
-            return owner, page, count, [card(item) for item in page.items]
+            media = installed().media
+            return owner, page, count, [card(item, media) for item in page.items]
 
         try:
-            owner, page, count, cards = await run_in_session(work)
+            owner, page, count, cards = await installed().run(work)
         except NotFound:
             self.username, self.found, self.loaded = username, False, True
             return
@@ -112,7 +119,7 @@ class ProfileState(rx.State):
             ids = [uuid.UUID(image_id) for image_id in self.selected]
             self.deleting = True
         try:
-            deleted = await asyncio.to_thread(removal.remove_images, viewer, ids)
+            deleted = await asyncio.to_thread(lambda: _remove(viewer, ids))
         except ServiceError as refused:
             async with self:
                 self.deleting = self.confirming_bulk_delete = False
