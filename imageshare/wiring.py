@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -106,6 +107,13 @@ class Wiring:
 
 def build_wiring(settings: Settings) -> Wiring:
     """Everything the app needs, from these settings."""
+    # Pillow's decompression-bomb guard is one number for the whole process, and the
+    # one place it is set is here, from MAX_IMAGE_PIXELS. Inspection and the worker check
+    # the pixel count themselves, from the header, against the same setting and refuse
+    # with a sentence; Pillow then only warns about what they refuse anyway, and past
+    # twice the limit refuses to open the file at all (inspection reports that as the
+    # same refusal). A process that builds no wiring keeps Pillow's own default.
+    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     return Wiring(
         settings=settings,
         engine=create_db_engine(settings.database_url),
