@@ -4,11 +4,11 @@ import sys
 
 import reflex as rx
 
-from imageshare.settings import SettingsError, get_settings
+from imageshare.settings import SettingsError, load_settings
 from imageshare.ui.theme import THEME
 
 try:
-    settings = get_settings()
+    settings = load_settings()
 except SettingsError as error:
     # One clear sentence instead of a traceback: the app cannot start like this.
     print(f"imageshare cannot start: {error}", file=sys.stderr)

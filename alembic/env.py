@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from imageshare.columns import UTCDateTime
 from imageshare.db import create_db_engine
 from imageshare.models import include_in_autogenerate  # also fills SQLModel.metadata
-from imageshare.settings import get_settings
+from imageshare.settings import load_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -44,7 +44,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         run_migrations(connection)
         return
-    engine = create_db_engine(get_settings().database_url)
+    engine = create_db_engine(load_settings().database_url)
     with engine.connect() as connection:
         run_migrations(connection)
     engine.dispose()

@@ -1,11 +1,13 @@
-"""The database engine and sessions. Services receive a Session; nothing else opens one."""
+"""The database engine and sessions. Services receive a Session; nothing else opens one.
+
+The app's one engine is built with the rest of its dependencies (wiring.py); these
+helpers take the engine, or a session factory, they work with."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-from imageshare.settings import get_settings
+from imageshare import events as events_module
 
 # Named constraints, so migrations can refer to them on every database.
 SQLModel.metadata.naming_convention = {
@@ -53,15 +55,24 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-@functools.cache
-def get_engine() -> Engine:
-    return create_db_engine(get_settings().database_url)
+# A session factory, as the wiring and the processing tier hand them around.
+Sessions = Callable[[], AbstractContextManager[Session]]
+# Database work run off the event loop in one transaction (run_in_session, or the
+# wiring's `run`), as async code that needs the database is handed it.
+Runner = Callable[[Callable[[Session], Any]], Awaitable[Any]]
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+def session_scope(
+    engine: Engine, *, events: events_module.Events | None = None
+) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises.
+
+    `events` is where the events its services publish go once it commits
+    (events.publish_after_commit); the app's sessions (wiring.py) always carry one."""
+    with Session(engine, expire_on_commit=False) as session:
+        if events is not None:
+            events_module.deliver_to(session, events)
         try:
             yield session
             session.commit()
@@ -73,15 +84,15 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 T = TypeVar("T")
 
 
-async def run_in_session(work: Callable[[Session], T]) -> T:
-    """Run blocking database work in a worker thread, in one transaction.
+async def run_in_session(sessions: Sessions, work: Callable[[Session], T]) -> T:
+    """Run blocking database work in a worker thread, in one transaction of `sessions`.
 
     Async code (routes, Reflex handlers) must not block the event loop that serves
-    everyone else, so it hands its queries here.
+    everyone else, so it hands its queries here (through the wiring's `run`).
     """
 
     def in_thread() -> T:
-        with session_scope() as session:
+        with sessions() as session:
             return work(session)
 
     return await asyncio.to_thread(in_thread)

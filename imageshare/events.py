@@ -11,7 +11,6 @@ services, so an event can never show anyone more than a page load would.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import threading
@@ -28,7 +27,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
-from imageshare.settings import Settings, get_settings
+from imageshare.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -190,14 +189,18 @@ def build_events(settings: Settings) -> Events:
     return InProcessEvents()
 
 
-@functools.cache
-def get_events() -> Events:
-    return build_events(get_settings())
-
-
 # -- publishing from services --------------------------------------------------------
 
 _PENDING = "imageshare_pending_events"
+# Where a session's committed events go: the app's Events, put there by whoever opens the
+# session (db.session_scope(engine, events=…), which the wiring's sessions do), so the
+# services keep calling publish_after_commit(db, event) and no module holds an Events.
+_SINK = "imageshare_events"
+
+
+def deliver_to(db: Session, events: Events) -> None:
+    """Make `events` where this session's publish_after_commit events go."""
+    db.info[_SINK] = events
 
 
 def publish_after_commit(db: Session, event: Event) -> None:
@@ -221,10 +224,16 @@ def _publish_pending(db: Session) -> None:
     if db.in_nested_transaction():
         return  # a savepoint released: the transaction around it can still roll back
     pending = db.info.get(_PENDING, [])
+    sink: Events | None = db.info.get(_SINK)
     while pending:
         _, event = pending.pop(0)
+        if sink is None:
+            # A session opened without the app's events (a script, a test): say so.
+            logger.warning("%s on %s not published: the session has no events", event.kind,
+                           event.topic)  # fmt: skip
+            continue
         try:
-            get_events().publish(event)
+            sink.publish(event)
         except Exception:
             # The change itself is committed; open pages catch up at their next load.
             logger.exception("could not publish %s on %s", event.kind, event.topic)

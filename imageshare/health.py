@@ -4,30 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from imageshare.db import get_engine
-from imageshare.images.storage import get_storage
+from imageshare.storage import Storage
 
 logger = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 5
 
 
-def check_database() -> None:
-    with get_engine().connect() as connection:
+def check_database(engine: Engine) -> None:
+    with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
 
 
-def check_storage() -> None:
-    get_storage().check()
+def check_storage(storage: Storage) -> None:
+    storage.check()
 
 
-CHECKS: dict[str, Callable[[], None]] = {"database": check_database, "storage": check_storage}
+def checks(engine: Engine, storage: Callable[[], Storage]) -> dict[str, Callable[[], None]]:
+    """What /healthz checks: this engine, and the storage `storage()` gives (the app's,
+    built on first use: in the check's thread, since building it may block)."""
+    return {
+        "database": lambda: check_database(engine),
+        "storage": lambda: check_storage(storage()),
+    }
 
 
 async def _run(name: str, check: Callable[[], None]) -> str:
@@ -43,9 +49,20 @@ async def _run(name: str, check: Callable[[], None]) -> str:
     return "ok"
 
 
-async def healthz(_request: Request) -> JSONResponse:
-    results = await asyncio.gather(*(_run(name, check) for name, check in CHECKS.items()))
-    body = dict(zip(CHECKS, results, strict=True))
+def healthz(
+    checks: dict[str, Callable[[], None]],
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """The /healthz endpoint over these checks (see `checks`)."""
+
+    async def endpoint(_request: Request) -> JSONResponse:
+        return await _answer(checks)
+
+    return endpoint
+
+
+async def _answer(checks: dict[str, Callable[[], None]]) -> JSONResponse:
+    results = await asyncio.gather(*(_run(name, check) for name, check in checks.items()))
+    body = dict(zip(checks, results, strict=True))
     healthy = all(result == "ok" for result in results)
     return JSONResponse(
         {"status": "ok" if healthy else "error", **body},

@@ -4,8 +4,8 @@ import asyncio
 
 import reflex as rx
 
-from imageshare.images.tier import get_tier
 from imageshare.routes import build_api
+from imageshare.settings import load_settings
 from imageshare.ui.pages.home import home
 from imageshare.ui.pages.image import image_page
 from imageshare.ui.pages.not_found import not_found
@@ -16,16 +16,22 @@ from imageshare.ui.state.gallery import GalleryState
 from imageshare.ui.state.image import ImageState
 from imageshare.ui.state.profile import ProfileState
 from imageshare.ui.state.session import SessionState
+from imageshare.wiring import build_wiring, install
+
+# The app's dependencies, built once from the environment's settings: the routes get
+# them passed in, the pages (which Reflex builds without arguments) from install().
+wiring = build_wiring(load_settings())
+install(wiring)
 
 # The theme is registered in rxconfig.py (RadixThemesPlugin).
-app = rx.App(api_transformer=build_api())
+app = rx.App(api_transformer=build_api(wiring))
 
 
 @app.register_lifespan_task
 async def recover_interrupted_work() -> None:
     """Where this process runs the processing jobs (JOBS_BACKEND=inline), it also finds
     the work a crash or restart interrupted; with SQS the workers do (worker.py)."""
-    tier = await asyncio.to_thread(get_tier)  # builds storage and queue clients: blocking
+    tier = await asyncio.to_thread(lambda: wiring.tier)  # builds storage, queue clients: blocking
     if tier.jobs.runs_here:
         await tier.recover_forever()
 

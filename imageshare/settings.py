@@ -7,7 +7,6 @@ mode additionally refuses configurations that are unsafe on the internet.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,11 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from imageshare import machine
-from imageshare.images.cdn import load_private_key
 
 # Known to everyone who reads this file, hence refused in production.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
@@ -127,10 +128,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
-@functools.cache
-def get_settings() -> Settings:
-    """The process-wide Settings, loaded once from os.environ."""
-    return load_settings()
+def load_private_key(pem: str) -> rsa.RSAPrivateKey:
+    """The RSA key of CLOUDFRONT_PRIVATE_KEY, or ValueError with a sentence. Line breaks
+    may come escaped (`\\n`), as a secret pasted into one line often has them.
+
+    Here, not beside the signer (images/cdn.py), because validating the settings needs
+    it and settings import no domain."""
+    try:
+        key = serialization.load_pem_private_key(pem.replace("\\n", "\n").encode(), None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ValueError(
+            "CLOUDFRONT_PRIVATE_KEY must be an unencrypted RSA private key in PEM form "
+            "(-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)."
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("CLOUDFRONT_PRIVATE_KEY must be an RSA key: CloudFront signs with RSA.")
+    return key
 
 
 def _check_consistency(s: Settings) -> None:

@@ -26,9 +26,10 @@ from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from imageshare import models  # noqa: F401  (every table, before the first query)
-from imageshare.images.tier import ProcessingTier, get_tier
+from imageshare.images.tier import ProcessingTier
 from imageshare.jobs import RETRY_PAUSE_SECONDS, JobResult, Message, SqsJobs, SqsQueue
-from imageshare.settings import SettingsError, get_settings
+from imageshare.settings import SettingsError, load_settings
+from imageshare.wiring import build_wiring
 
 logger = logging.getLogger("imageshare.worker")
 
@@ -145,11 +146,13 @@ class SqsWorker:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        settings = get_settings()
+        settings = load_settings()
     except SettingsError as error:
         print(f"imageshare worker: {error}", file=sys.stderr)
         return 2
-    tier = get_tier()
+    # The same wiring the app builds; nothing in this process reaches it but through
+    # `tier` (it has no pages), so it needs no install().
+    tier = build_wiring(settings).tier
     if not isinstance(tier.jobs, SqsJobs):
         print(
             "imageshare worker: takes its jobs from SQS: set JOBS_BACKEND=sqs and SQS_QUEUE_URL "

@@ -8,7 +8,6 @@ JWKS, iss, aud, exp and nonce.
 
 from __future__ import annotations
 
-import functools
 import logging
 import warnings
 from typing import Any
@@ -44,8 +43,11 @@ class SignInFailed(Exception):
         self.status = status
 
 
-@functools.cache
-def _client(settings: Settings) -> Any:  # authlib's client: untyped
+def build_client(settings: Settings) -> Any:  # authlib's client: untyped
+    """The app's OpenID Connect client (one per app: it caches the provider's metadata
+    and keys), or None without Auth0."""
+    if not settings.auth0_enabled:
+        return None
     oauth = OAuth()
     assert settings.auth0_issuer  # settings guarantee it when Auth0 is enabled
     return oauth.register(
@@ -57,14 +59,16 @@ def _client(settings: Settings) -> Any:  # authlib's client: untyped
     )
 
 
-async def redirect_to_provider(request: Request, settings: Settings, *, signup: bool) -> Response:
+async def redirect_to_provider(
+    request: Request, settings: Settings, client: Any, *, signup: bool
+) -> Response:
     params: dict[str, str] = {}
     if settings.auth0_audience:
         params["audience"] = settings.auth0_audience
     if signup:
         params["screen_hint"] = "signup"
     try:
-        redirect: Response = await _client(settings).authorize_redirect(
+        redirect: Response = await client.authorize_redirect(
             request, redirect_uri=settings.public_url + "/auth/callback", **params
         )
         return redirect
@@ -75,14 +79,14 @@ async def redirect_to_provider(request: Request, settings: Settings, *, signup: 
         ) from error
 
 
-async def claims_from_callback(request: Request, settings: Settings) -> dict[str, Any]:
+async def claims_from_callback(request: Request, settings: Settings, client: Any) -> dict[str, Any]:
     """The verified ID token claims of the person coming back from the provider."""
     if request.query_params.get("error"):
         description = request.query_params.get("error_description") or request.query_params["error"]
         logger.info("sign-in: provider returned an error: %s", description)
         raise SignInFailed(f"The sign-in service did not sign you in: {description}")
     try:
-        token = await _client(settings).authorize_access_token(
+        token = await client.authorize_access_token(
             request,
             claims_options={"iss": {"essential": True, "values": [settings.auth0_issuer]}},
             leeway=LEEWAY_SECONDS,

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from imageshare.auth import oidc, pages, sessions
 from imageshare.auth.cookies import clear_session_cookie, set_session_cookie
 from imageshare.auth.sessions import COOKIE_NAME
-from imageshare.db import run_in_session
+from imageshare.db import Runner
 from imageshare.settings import Settings
 from imageshare.users import service as users
 from imageshare.users.service import USERNAME_MAX
@@ -38,6 +38,15 @@ _DEV_USERNAME = re.compile(rf"^[a-z0-9_-]{{1,{USERNAME_MAX}}}$")
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def _run(request: Request) -> Runner:
+    run: Runner = request.app.state.run
+    return run
+
+
+def _oidc(request: Request) -> Any:  # authlib's client: untyped
+    return request.app.state.oidc
 
 
 def safe_next(value: str | None) -> str:
@@ -69,7 +78,7 @@ async def _begin(request: Request, *, signup: bool) -> Response:
         return pages.development_sign_in(next_path=next_path)
     request.session["next"] = next_path
     try:
-        return await oidc.redirect_to_provider(request, settings, signup=signup)
+        return await oidc.redirect_to_provider(request, settings, _oidc(request), signup=signup)
     except oidc.SignInFailed as failure:
         return pages.sign_in_failed(
             failure.message, retry_url=login_url(next_path), status=failure.status
@@ -80,17 +89,16 @@ async def callback(request: Request) -> Response:
     settings = _settings(request)
     next_path = safe_next(request.session.pop("next", None))
     try:
-        claims = await oidc.claims_from_callback(request, settings)
+        claims = await oidc.claims_from_callback(request, settings, _oidc(request))
     except oidc.SignInFailed as failure:
         return pages.sign_in_failed(
             failure.message, retry_url=login_url(next_path), status=failure.status
         )
-    return await _signed_in(claims, next_path, settings)
+    return await _signed_in(request, claims, next_path)
 
 
 async def development_login(request: Request) -> Response:
     """POST of the development form: sign in as the named person, creating them if new."""
-    settings = _settings(request)
     form = await request.form()
     next_path = safe_next(str(form.get("next") or "/"))
     # A form posted from another site must not sign this browser in (login CSRF).
@@ -106,16 +114,16 @@ async def development_login(request: Request) -> Response:
             status=400,
         )
     claims = {"sub": f"dev|{username}", "nickname": username, "name": username}
-    return await _signed_in(claims, next_path, settings)
+    return await _signed_in(request, claims, next_path)
 
 
-async def _signed_in(claims: dict[str, Any], next_path: str, settings: Settings) -> Response:
+async def _signed_in(request: Request, claims: dict[str, Any], next_path: str) -> Response:
     def start(db: Session) -> str:
         user = users.sign_in_from_claims(db, claims=claims)
         return sessions.start(db, user=user)
 
     try:
-        token = await run_in_session(start)
+        token = await _run(request)(start)
     except ValueError as error:
         logger.warning("sign-in: unusable claims: %s", error)
         return pages.sign_in_failed(
@@ -123,21 +131,23 @@ async def _signed_in(claims: dict[str, Any], next_path: str, settings: Settings)
             retry_url=login_url(next_path),
         )
     response = RedirectResponse(next_path, status_code=303)
-    set_session_cookie(response, token, settings)
+    set_session_cookie(response, token, _settings(request))
     return response
 
 
 async def logout(request: Request) -> Response:
     settings = _settings(request)
     token = request.cookies.get(COOKIE_NAME)
-    await run_in_session(lambda db: sessions.end(db, token=token))
+    await _run(request)(lambda db: sessions.end(db, token=token))
     destination = oidc.provider_logout_url(settings) if settings.auth0_enabled else "/"
     response = RedirectResponse(destination, status_code=303)
     clear_session_cookie(response, settings)
     return response
 
 
-def build_auth_app(settings: Settings) -> Starlette:
+def build_auth_app(settings: Settings, *, run: Runner, oidc_client: Any) -> Starlette:
+    """The /auth routes; `run` does their database work, `oidc_client` is the app's
+    OpenID Connect client (oidc.build_client; None without Auth0)."""
     routes = [
         Route("/login", login, methods=["GET"]),
         Route("/signup", signup, methods=["GET"]),
@@ -161,4 +171,6 @@ def build_auth_app(settings: Settings) -> Starlette:
         ],
     )
     app.state.settings = settings
+    app.state.run = run
+    app.state.oidc = oidc_client
     return app

@@ -8,10 +8,9 @@ at Auth0 is picked up without a restart and junk tokens cannot hammer the issuer
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from joserfc import jws, jwt
@@ -20,8 +19,8 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from imageshare.auth.viewer import Viewer
-from imageshare.db import run_in_session
-from imageshare.settings import Settings, get_settings
+from imageshare.db import Runner
+from imageshare.settings import Settings
 from imageshare.users import service as users
 
 logger = logging.getLogger(__name__)
@@ -30,6 +29,9 @@ ALGORITHM = "RS256"
 LEEWAY_SECONDS = 60
 JWKS_REFRESH_INTERVAL = 60.0
 PROFILE_CLAIMS = ("nickname", "name", "email", "picture")
+
+T = TypeVar("T")
+# Runs database work in a transaction off the event loop (the wiring's `run`).
 
 
 class TokenRefused(Exception):
@@ -42,11 +44,13 @@ class BearerTokenVerifier:
         *,
         issuer: str,
         audience: str,
+        run: Runner,
         http: httpx.AsyncClient | None = None,
         refresh_interval: float = JWKS_REFRESH_INTERVAL,
     ):
         self.issuer = issuer
         self.audience = audience
+        self._run = run
         self.refresh_interval = refresh_interval
         self._http = http or httpx.AsyncClient(timeout=10)
         self._keys: KeySet | None = None
@@ -57,14 +61,14 @@ class BearerTokenVerifier:
     async def viewer(self, token: str) -> Viewer:
         """The Viewer this access token speaks for, or TokenRefused."""
         claims = await self.verify(token)
-        user = await run_in_session(lambda db: users.get_by_subject(db, auth_subject=claims["sub"]))
+        user = await self._run(lambda db: users.get_by_subject(db, auth_subject=claims["sub"]))
         if user is None:
             profile = (
                 claims
                 if any(k in claims for k in PROFILE_CLAIMS)
                 else await self._userinfo(token, claims)
             )
-            user = await run_in_session(lambda db: users.sign_in_from_claims(db, claims=profile))
+            user = await self._run(lambda db: users.sign_in_from_claims(db, claims=profile))
         return Viewer.of(user)
 
     async def verify(self, token: str) -> dict[str, Any]:
@@ -152,13 +156,11 @@ def _has_kid(keys: KeySet, kid: str) -> bool:
     return any(key.kid == kid for key in keys.keys)
 
 
-@functools.cache
-def _verifier(settings: Settings) -> BearerTokenVerifier:
+def build_verifier(settings: Settings, *, run: Runner) -> BearerTokenVerifier | None:
+    """The app's verifier (one per app: it caches the issuer's keys), or None when the
+    settings name no Auth0 API (AUTH0_AUDIENCE)."""
     if not (settings.auth0_issuer and settings.auth0_audience):
-        raise TokenRefused("This server does not accept Auth0 tokens (no AUTH0_AUDIENCE set).")
-    return BearerTokenVerifier(issuer=settings.auth0_issuer, audience=settings.auth0_audience)
-
-
-async def viewer_from_bearer(token: str) -> Viewer:
-    """What the API layer calls with the token of an `Authorization: Bearer` header."""
-    return await _verifier(get_settings()).viewer(token)
+        return None
+    return BearerTokenVerifier(
+        issuer=settings.auth0_issuer, audience=settings.auth0_audience, run=run
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlmodel import Session
@@ -25,11 +25,12 @@ from imageshare.auth import sessions
 from imageshare.auth.bearer import viewer_for_authorization
 from imageshare.auth.tokens import TokenRefused
 from imageshare.auth.viewer import ANONYMOUS, Viewer
-from imageshare.db import run_in_session
 from imageshare.errors import ServiceError
 from imageshare.graphql import errors
 from imageshare.graphql.loaders import Loaders
-from imageshare.settings import get_settings
+
+if TYPE_CHECKING:
+    from imageshare.wiring import Wiring
 
 T = TypeVar("T")
 
@@ -51,7 +52,8 @@ FRESH_SECONDS = 1.0
 @dataclass
 class Context:
     viewer: Viewer
-    # DataLoaders answer for `viewer`: made again whenever the viewer changes.
+    # The app's dependencies (wiring.py), which the GraphQL view was built with.
+    app: Wiring
     loaders: Loaders = field(init=False)
     # Set by Strawberry to the `connection_init` payload of a WebSocket connection.
     connection_params: dict[str, Any] | None = None
@@ -64,7 +66,7 @@ class Context:
     lost_sign_in: bool = False
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.viewer)
+        self.loaders = Loaders(self.app.run, self.viewer)
 
     async def still_signed_in(self, *, max_age: float) -> bool:
         """Whether the connection still speaks for its viewer; if not, it is anonymous
@@ -81,7 +83,8 @@ class Context:
             now = ANONYMOUS
         self.proved_at = time.monotonic()
         if now.user_id != self.viewer.user_id:
-            self.viewer, self.loaders, self.lost_sign_in = ANONYMOUS, Loaders(ANONYMOUS), True
+            self.viewer, self.lost_sign_in = ANONYMOUS, True
+            self.loaders = Loaders(self.app.run, ANONYMOUS)
             return False
         return True
 
@@ -89,7 +92,7 @@ class Context:
         """A service call from a resolver: in a worker thread, in one transaction, with
         the services' refusals turned into the API's errors."""
         try:
-            return await run_in_session(work)
+            return await self.app.run(work)
         except ServiceError as error:
             raise errors.from_service(error, self.viewer) from None
 
@@ -104,33 +107,38 @@ class Context:
 
     def forget_loaded(self) -> None:
         """A subscription's next event must not be answered from an earlier one's cache."""
-        self.loaders = Loaders(self.viewer)
+        self.loaders = Loaders(self.app.run, self.viewer)
 
 
-async def viewer_for_request(request: HTTPConnection, *, method: str) -> Viewer:
+async def viewer_for_request(request: HTTPConnection, *, method: str, app: Wiring) -> Viewer:
     authorization = request.headers.get("authorization")
     if authorization:
         try:
-            return await viewer_for_authorization(authorization)
+            return await viewer_by_header(authorization, app)
         except TokenRefused as refused:
             raise RequestRefused(401, errors.UNAUTHENTICATED, str(refused)) from None
     if not _session_token(request):
         return ANONYMOUS
-    if method == "POST" and not comes_from_this_site(request):
+    if method == "POST" and not comes_from_this_site(request, public_url=app.settings.public_url):
         raise RequestRefused(
             403,
             errors.FORBIDDEN,
             "A request signed in with the browser's session cookie must come from this "
             "site (an Origin header for it). Scripts should use an access token instead.",
         )
-    return await viewer_from_cookie(request)
+    return await viewer_from_cookie(request, app)
 
 
-async def viewer_from_cookie(request: HTTPConnection) -> Viewer:
+def viewer_by_header(authorization: str, app: Wiring) -> Awaitable[Viewer]:
+    """The Viewer of an Authorization header, checked with this app's verifier."""
+    return viewer_for_authorization(authorization, run=app.run, verifier=app.token_verifier)
+
+
+async def viewer_from_cookie(request: HTTPConnection, app: Wiring) -> Viewer:
     token = _session_token(request)
     if not token:
         return ANONYMOUS
-    return await run_in_session(lambda db: sessions.viewer_for_token(db, token=token))
+    return await app.run(lambda db: sessions.viewer_for_token(db, token=token))
 
 
 def _session_token(request: HTTPConnection) -> str | None:
@@ -138,11 +146,11 @@ def _session_token(request: HTTPConnection) -> str | None:
     return sessions.token_from_cookie_header(request.headers.get("cookie"))
 
 
-def comes_from_this_site(request: HTTPConnection) -> bool:
+def comes_from_this_site(request: HTTPConnection, *, public_url: str) -> bool:
     origin = request.headers.get("origin")
     if not origin:
         return False
-    own = {_origin(get_settings().public_url), _origin(str(request.base_url))}
+    own = {_origin(public_url), _origin(str(request.base_url))}
     return _origin(origin) in own
 
 

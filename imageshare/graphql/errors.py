@@ -17,7 +17,6 @@ from graphql import GraphQLError
 
 from imageshare.auth.viewer import Viewer
 from imageshare.errors import InvalidInput, NotAllowed, NotFound, ServiceError
-from imageshare.settings import get_settings
 
 NOT_FOUND = "NOT_FOUND"
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -40,12 +39,12 @@ class ApiError(GraphQLError):
         return code
 
 
-def internal(error: BaseException) -> ApiError:
+def internal(error: BaseException, *, production: bool) -> ApiError:
     """A bug's error for the client: its message in development only, since it may hold
     SQL, paths or data (the log has it in full)."""
     message = (
         str(error)
-        if not get_settings().is_production
+        if not production
         else "Something went wrong on our side. It has been logged; please try again."
     )
     return ApiError(message, INTERNAL_SERVER_ERROR)

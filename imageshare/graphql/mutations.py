@@ -29,9 +29,7 @@ from imageshare.images import service as images
 from imageshare.images.models import Image as ImageRow
 from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImagePatch
-from imageshare.images.tier import get_tier
 from imageshare.images.uploads import UploadDetails
-from imageshare.settings import get_settings
 from imageshare.sharing import service as sharing
 
 logger = logging.getLogger(__name__)
@@ -60,10 +58,10 @@ class Mutation:
             title=given.title, description=given.description, location=given.location,
             tags=given.tags, visibility=given.visibility,
         )  # fmt: skip
-        received = await _receive(file)
-        # In the thread, get_tier() too: its first call builds the storage and queue clients.
+        received = await _receive(file, limit=ctx.app.settings.max_upload_bytes)
+        # The tier in the thread too: its first use builds the storage and queue clients.
         outcome = await asyncio.to_thread(
-            lambda: get_tier().uploads.submit(received, details, ctx.viewer)
+            lambda: ctx.app.tier.uploads.submit(received, details, ctx.viewer)
         )
         if outcome.refused:
             raise errors.ApiError(outcome.message, errors.INVALID_INPUT)
@@ -131,12 +129,10 @@ class Mutation:
         return Image(row=await ctx.run(work))
 
 
-async def _receive(file: UploadFile) -> ReceivedFile:
+async def _receive(file: UploadFile, *, limit: int) -> ReceivedFile:
     """The multipart file as the pipeline takes it: counted against the upload limit
-    and hashed, in a temporary file of its own."""
-    received = ReceivedFile(
-        filename=file.filename or "upload", limit=get_settings().max_upload_bytes
-    )
+    (MAX_UPLOAD_BYTES) and hashed, in a temporary file of its own."""
+    received = ReceivedFile(filename=file.filename or "upload", limit=limit)
 
     def copy() -> None:
         file.file.seek(0)
@@ -160,7 +156,11 @@ async def _delete(info: Info, ids: list[strawberry.ID]) -> list[strawberry.ID]:
     ctx = context(info)
     image_ids = [parse_image_id(i) for i in ids]
     try:
-        deleted = await asyncio.to_thread(removal.remove_images, ctx.viewer, image_ids)
+        deleted = await asyncio.to_thread(
+            lambda: removal.remove_images(
+                ctx.viewer, image_ids, storage=ctx.app.storage, sessions=ctx.app.session
+            )
+        )
     except ServiceError as error:
         raise errors.from_service(error, ctx.viewer) from None
     return [strawberry.ID(str(i)) for i in deleted]

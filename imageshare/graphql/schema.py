@@ -51,10 +51,17 @@ class ErrorPolicy(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and (found := getattr(result, "errors", None)):
-            result.errors = [_policed(error) for error in found]
+            production = _in_production(self.execution_context.context)
+            result.errors = [_policed(error, production) for error in found]
 
 
-def _policed(error: GraphQLError) -> GraphQLError:
+def _in_production(context: object) -> bool:
+    """Whether the app serving this operation runs in production (when it cannot be
+    told, it is taken to: the detail is then only hidden, never shown wrongly)."""
+    return not isinstance(context, Context) or context.app.settings.is_production
+
+
+def _policed(error: GraphQLError, production: bool) -> GraphQLError:
     if (error.extensions or {}).get("code"):
         return error
     if error.path is None:
@@ -62,7 +69,7 @@ def _policed(error: GraphQLError) -> GraphQLError:
         code, message = errors.BAD_REQUEST, error.message
     else:
         code = errors.INTERNAL_SERVER_ERROR
-        message = errors.internal(error).message
+        message = errors.internal(error, production=production).message
     return GraphQLError(
         message, nodes=error.nodes, source=error.source, positions=error.positions,
         path=error.path, original_error=None, extensions={**(error.extensions or {}), "code": code},
@@ -70,19 +77,27 @@ def _policed(error: GraphQLError) -> GraphQLError:
 
 
 class Schema(strawberry.Schema):
-    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+    async def stream(
+        self,
+        query: Any,
+        variable_values: Any = None,
+        context_value: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
         """Subscriptions (WebSocket and server-sent events) stream their results past
         the extensions: each result is policed here as ErrorPolicy polices the rest."""
-        source = await super().stream(*args, **kwargs)
+        source = await super().stream(query, variable_values, context_value, *args, **kwargs)
         if not hasattr(source, "__aiter__"):
             return source
+        production = _in_production(context_value)
 
         async def policed() -> AsyncIterator[Any]:
             try:
                 async for result in source:
                     if found := getattr(result, "errors", None):
                         # Only results with errors get here (getattr above).
-                        result.errors = [_policed(e) for e in found]  # type: ignore[union-attr]
+                        result.errors = [_policed(e, production) for e in found]  # type: ignore[union-attr]
                     yield result
             finally:
                 await source.aclose()

@@ -18,7 +18,7 @@ from strawberry.types import Info
 
 from imageshare.comments import service as comments
 from imageshare.errors import NotAllowed
-from imageshare.events import GALLERY_TOPIC, Event, get_events, image_topic, owner_topic
+from imageshare.events import GALLERY_TOPIC, Event, image_topic, owner_topic
 from imageshare.graphql import errors
 from imageshare.graphql.context import RECHECK_SECONDS, Context
 from imageshare.graphql.types import Comment, DeletedComment, Image, context, parse_image_id
@@ -39,6 +39,7 @@ def _guarded(
     @functools.wraps(resolver)
     async def guarded(*args: Any, **kwargs: Any) -> AsyncGenerator[_T, None]:
         events = resolver(*args, **kwargs)
+        info = kwargs.get("info") or next(a for a in args if isinstance(a, Info))
         try:
             async for item in events:
                 yield item
@@ -46,7 +47,8 @@ def _guarded(
             raise
         except Exception as error:
             logger.error("subscription %s failed", resolver.__name__, exc_info=error)
-            raise errors.internal(error) from None
+            production = context(info).app.settings.is_production
+            raise errors.internal(error, production=production) from None
         finally:
             await events.aclose()
 
@@ -54,7 +56,7 @@ def _guarded(
 
 
 async def _events(ctx: Context, topic: str, kind: str) -> AsyncGenerator[Event, None]:
-    async with get_events().subscribe(topic) as subscription:
+    async with ctx.app.events.subscribe(topic) as subscription:
         while True:
             event = await subscription.next()
             if event is not None and event.kind == kind:

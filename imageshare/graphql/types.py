@@ -19,7 +19,7 @@ from strawberry.types import Info
 from imageshare.comments import service as comments
 from imageshare.comments.service import CommentView
 from imageshare.graphql import errors
-from imageshare.images import listing, media, visibility
+from imageshare.images import listing, visibility
 from imageshare.images import service as images
 from imageshare.images.kinds import RenditionName, Status
 from imageshare.images.kinds import Visibility as VisibilityKind
@@ -168,8 +168,8 @@ class Image:
 
     @strawberry.field(description="The short link to share (/s/…); it opens for whoever "
                       "may see the image.")  # fmt: skip
-    def share_url(self) -> str:
-        return sharing.share_url(self.row.share_code)
+    def share_url(self, info: Info) -> str:
+        return sharing.share_url(context(info).app.settings.public_url, self.row.share_code)
 
     @strawberry.field
     def camera(self) -> Camera | None:
@@ -218,7 +218,10 @@ class Image:
         if chosen is None:
             return None
         # Signing may fetch credentials over the network: not on the event loop.
-        return media.absolute(await asyncio.to_thread(media.media_url, self.row, chosen.key))
+        app = context(info).app
+        return await asyncio.to_thread(
+            lambda: app.media.absolute(app.media.url(self.row, chosen.key))
+        )
 
     @strawberry.field(
         description="The file exactly as uploaded, saved under the image's title; "
@@ -227,7 +230,8 @@ class Image:
     async def original_url(self, info: Info) -> str | None:
         if not self.viewer_is_owner(info):
             return None
-        return media.absolute(await asyncio.to_thread(media.original_download_url, self.row))
+        app = context(info).app
+        return await asyncio.to_thread(lambda: app.media.absolute(app.media.original(self.row)))
 
     @strawberry.field(description="Oldest first.")
     async def comments(

@@ -16,31 +16,16 @@ private leaves URLs handed out before working for at most two weeks.
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime, timedelta
 
 from botocore.signers import CloudFrontSigner
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from imageshare.settings import Settings, load_private_key
 
 PUBLIC_WINDOW = timedelta(days=7)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def load_private_key(pem: str) -> rsa.RSAPrivateKey:
-    """The RSA key of CLOUDFRONT_PRIVATE_KEY, or ValueError with a sentence. Line breaks
-    may come escaped (`\\n`), as a secret pasted into one line often has them."""
-    try:
-        key = serialization.load_pem_private_key(pem.replace("\\n", "\n").encode(), None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise ValueError(
-            "CLOUDFRONT_PRIVATE_KEY must be an unencrypted RSA private key in PEM form "
-            "(-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)."
-        ) from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("CLOUDFRONT_PRIVATE_KEY must be an RSA key: CloudFront signs with RSA.")
-    return key
 
 
 class CloudFrontUrls:
@@ -71,9 +56,14 @@ class CloudFrontUrls:
         return self.signed(key, expires_at=window_start + 2 * PUBLIC_WINDOW)
 
 
-@functools.cache
-def cloudfront_urls(base_url: str, key_pair_id: str, private_key_pem: str) -> CloudFrontUrls:
-    """One signer per key (loading a PEM key is not free; media URLs are many)."""
+def build_signer(settings: Settings) -> CloudFrontUrls | None:
+    """The signer the settings ask for (CDN_BASE_URL with CloudFront keys), else None.
+    Built once per app (wiring.py): loading a PEM key is not free; media URLs are many."""
+    if not (settings.cdn_base_url and settings.cloudfront_key_pair_id):
+        return None
+    assert settings.cloudfront_private_key  # settings validation requires both keys
     return CloudFrontUrls(
-        base_url=base_url, key_pair_id=key_pair_id, private_key_pem=private_key_pem
+        base_url=settings.cdn_base_url,
+        key_pair_id=settings.cloudfront_key_pair_id,
+        private_key_pem=settings.cloudfront_private_key,
     )

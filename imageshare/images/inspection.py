@@ -28,9 +28,11 @@ from imageshare.images.kinds import ACCEPTED_FORMATS, READABLE_FORMATS
 
 # What Pillow says a file is -> the type we record. Decided by the content, never by name.
 # We check the pixel count ourselves, from the header, before anything is decoded
-# (inspect, and again in the worker) against MAX_IMAGE_PIXELS; Pillow's own fixed guard
-# (a warning past 89 MP, an error past 179 MP) would contradict that setting.
-Image.MAX_IMAGE_PIXELS = None
+# (inspect, and again in the worker) against MAX_IMAGE_PIXELS. Pillow has a guard of its
+# own, one number for the whole process (Image.MAX_IMAGE_PIXELS), which the app sets
+# from the same setting when it is assembled (wiring.build_wiring): past twice that
+# number Pillow refuses to open a file at all, which inspect() reports as the same
+# refusal as its own check.
 
 
 class RejectedImage(ValueError):
@@ -72,7 +74,13 @@ def inspect(path: Path, *, max_pixels: int) -> Inspection:
     size = path.stat().st_size
     if size == 0:
         raise RejectedImage("the file is empty")
-    header = replace(_read_header(path), file_size=size)
+    try:
+        header = replace(_read_header(path), file_size=size)
+    except Image.DecompressionBombError:
+        # Pillow's own guard, at twice MAX_IMAGE_PIXELS, refused to open it at all.
+        raise RejectedImage(
+            f"the image has more than the {max_pixels / 1_000_000:g} megapixels allowed"
+        ) from None
     if header.format not in ACCEPTED_FORMATS:
         raise RejectedImage(
             f"{header.format or 'this'} files are not accepted, only {READABLE_FORMATS}"

@@ -10,34 +10,36 @@ a week or two for the others (images/cdn.py).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-from imageshare.db import run_in_session
+from imageshare.db import Sessions, run_in_session
 from imageshare.images import service as images
-from imageshare.images.cdn import cloudfront_urls
+from imageshare.images.cdn import CloudFrontUrls
 from imageshare.images.keys import image_id_of_rendition
 from imageshare.images.kinds import Visibility, download_extension
 from imageshare.images.models import Image
-from imageshare.images.storage import LocalStorage, Storage, attachment, check_key, get_storage
-from imageshare.settings import Settings, get_settings
+from imageshare.settings import Settings
+from imageshare.storage import LocalStorage, Storage, attachment, check_key
 
 PRIVATE_URL_SECONDS = 600
 
 
 def media_url(
-    image: Image, key: str, *, settings: Settings | None = None, storage: Storage | None = None
+    image: Image,
+    key: str,
+    *,
+    settings: Settings,
+    storage: Storage,
+    signer: CloudFrontUrls | None,
 ) -> str:
-    settings = settings or get_settings()
-    storage = storage or get_storage()
+    """`signer` is the app's CloudFront signer (cdn.build_signer: None without keys)."""
     private = image.visibility == Visibility.PRIVATE
-    if settings.cdn_base_url and settings.cloudfront_key_pair_id:
+    if signer is not None:
         # The distribution checks signatures on all media (see images/cdn.py for why).
-        signer = cloudfront_urls(
-            settings.cdn_base_url, settings.cloudfront_key_pair_id, settings.cloudfront_private_key
-        )
         return (
             signer.private(key, expires_in=PRIVATE_URL_SECONDS) if private else signer.public(key)
         )
@@ -48,27 +50,46 @@ def media_url(
     return storage.url(key)
 
 
-def absolute(url: str, *, settings: Settings | None = None) -> str:
+def absolute(url: str, *, public_url: str) -> str:
     """A media URL whole, for readers outside the site's own pages (API clients, link
     preview crawlers): local storage answers with paths (/media/…)."""
-    return urljoin((settings or get_settings()).public_url + "/", url)
+    return urljoin(public_url + "/", url)
 
 
-def original_download_url(image: Image, *, storage: Storage | None = None) -> str:
+def original_download_url(image: Image, *, storage: Storage) -> str:
     """The owner's link to the file exactly as uploaded, saved under the image's title.
 
     Originals are never public, so this is always a signed, short-lived URL; callers
     give it to the owner only.
     """
-    storage = storage or get_storage()
     name = image.title.replace("/", "-") + download_extension(image.content_type)
     return storage.url(image.original_key, expires_in=PRIVATE_URL_SECONDS, download_as=name)
 
 
-async def serve_media(request: Request) -> Response:
+@dataclass(frozen=True)
+class MediaUrls:
+    """media_url and its neighbours bound to one app's settings, storage and signer, as
+    the wiring hands them to the pages and the API."""
+
+    settings: Settings
+    storage: Storage
+    signer: CloudFrontUrls | None
+
+    def url(self, image: Image, key: str) -> str:
+        return media_url(
+            image, key, settings=self.settings, storage=self.storage, signer=self.signer
+        )
+
+    def original(self, image: Image) -> str:
+        return original_download_url(image, storage=self.storage)
+
+    def absolute(self, url: str) -> str:
+        return absolute(url, public_url=self.settings.public_url)
+
+
+async def serve_media(request: Request, *, storage: Storage, sessions: Sessions) -> Response:
     """GET /media/{key}: local storage only. Signed URLs for anything; unsigned ones for
     renditions of ready, non-private images. Everything else is a plain 404."""
-    storage = get_storage()
     key = request.path_params["key"]
     try:
         check_key(key)
@@ -86,7 +107,7 @@ async def serve_media(request: Request) -> Response:
         cache = f"private, max-age={PRIVATE_URL_SECONDS}"
         if download:
             headers["Content-Disposition"] = attachment(download)
-    elif await _publicly_visible(key):
+    elif await _publicly_visible(key, sessions):
         cache = "public, max-age=3600"
     else:
         return _not_found()
@@ -97,11 +118,13 @@ async def serve_media(request: Request) -> Response:
     )
 
 
-async def _publicly_visible(key: str) -> bool:
+async def _publicly_visible(key: str, sessions: Sessions) -> bool:
     image_id = image_id_of_rendition(key)
     if image_id is None:
         return False  # originals are never served without a signature
-    return await run_in_session(lambda db: images.rendition_is_public(db, image_id=image_id))
+    return await run_in_session(
+        sessions, lambda db: images.rendition_is_public(db, image_id=image_id)
+    )
 
 
 def _not_found() -> Response:

@@ -31,20 +31,17 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import Session
-
-from imageshare.db import session_scope
+from imageshare.db import Sessions
 from imageshare.images import decode_memory, inspection, processing, records
 from imageshare.images.budget import MemoryBudget, TooLarge
 from imageshare.images.inspection import RejectedImage
 from imageshare.images.keys import original_key, rendition_key
 from imageshare.images.records import Claim
-from imageshare.images.storage import Storage
 from imageshare.jobs import JobResult
+from imageshare.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +49,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 GAVE_UP = "The image could not be processed."
 OUR_ERROR = "Processing failed because of an error on our side."
-
-Sessions = Callable[[], AbstractContextManager[Session]]
 
 
 class ImagePipeline:
@@ -64,7 +59,7 @@ class ImagePipeline:
         max_pixels: int,
         budget: MemoryBudget,
         lease: timedelta = timedelta(seconds=60),
-        sessions: Sessions = session_scope,
+        sessions: Sessions,
     ):
         self.storage = storage
         self.max_pixels = max_pixels

@@ -13,36 +13,30 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
-
-from sqlmodel import Session
+from collections.abc import Iterable
 
 from imageshare.auth.viewer import Viewer
-from imageshare.db import session_scope
+from imageshare.db import Sessions
 from imageshare.images import records
 from imageshare.images import service as images
 from imageshare.images.keys import original_key, rendition_key
 from imageshare.images.kinds import RenditionName
-from imageshare.images.storage import Storage, get_storage
+from imageshare.storage import Storage
 
 logger = logging.getLogger(__name__)
-
-Sessions = Callable[[], AbstractContextManager[Session]]
 
 
 def remove_images(
     viewer: Viewer,
     image_ids: Iterable[uuid.UUID],
     *,
-    storage: Storage | None = None,
-    sessions: Sessions = session_scope,
+    storage: Storage,
+    sessions: Sessions,
 ) -> list[uuid.UUID]:
     """Delete the viewer's images (NotFound / NotAllowed refuse the whole request).
 
     Returns the ids deleted. Blocking: call it from a worker thread.
     """
-    storage = storage or get_storage()
     with sessions() as db:
         ids = images.begin_deletion(db, viewer=viewer, image_ids=image_ids)
     for image_id in ids:
@@ -54,12 +48,11 @@ def remove_images(
     return ids
 
 
-def finish_pending(*, storage: Storage | None = None, sessions: Sessions = session_scope) -> int:
+def finish_pending(*, storage: Storage, sessions: Sessions) -> int:
     """Complete deletions a crash or an error interrupted; returns how many it finished.
 
     One that fails again is logged and left for the next round; the others go on.
     """
-    storage = storage or get_storage()
     with sessions() as db:
         pending = records.pending_deletions(db)
     finished = 0

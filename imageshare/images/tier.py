@@ -1,4 +1,4 @@
-"""The processing tier, assembled once from settings: the upload workflow, the pipeline
+"""The processing tier, assembled from settings (once per app, by wiring.py): the upload workflow, the pipeline
 that processes jobs, where jobs go, and the recovery sweep that finds lost work.
 
 Whichever process runs jobs also runs the sweep: the app itself with the inline
@@ -8,19 +8,18 @@ backend, the workers (worker.py) with SQS, so the web tier never decodes in prod
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from imageshare.db import session_scope
+from imageshare.db import Sessions
 from imageshare.images import removal
 from imageshare.images.budget import MemoryBudget
-from imageshare.images.pipeline import ImagePipeline, Sessions
-from imageshare.images.storage import Storage, get_storage
+from imageshare.images.pipeline import ImagePipeline
 from imageshare.images.uploads import Uploads
 from imageshare.jobs import Jobs, build_jobs
-from imageshare.settings import Settings, get_settings
+from imageshare.settings import Settings
+from imageshare.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ class ProcessingTier:
     uploads: Uploads
     pipeline: ImagePipeline
     jobs: Jobs
-    sessions: Sessions = session_scope
+    sessions: Sessions
 
     def recover(self) -> None:
         """One round: enqueue processing that lost its job, finish interrupted deletions."""
@@ -49,9 +48,7 @@ class ProcessingTier:
             await asyncio.sleep(self.pipeline.lease.total_seconds())
 
 
-def build_tier(
-    settings: Settings, *, storage: Storage, sessions: Sessions = session_scope
-) -> ProcessingTier:
+def build_tier(settings: Settings, *, storage: Storage, sessions: Sessions) -> ProcessingTier:
     budget = MemoryBudget(
         total_bytes=settings.worker_memory_budget, max_jobs=settings.worker_concurrency
     )
@@ -67,8 +64,3 @@ def build_tier(
         storage=storage, max_pixels=settings.max_image_pixels, jobs=jobs, sessions=sessions
     )
     return ProcessingTier(uploads=uploads, pipeline=pipeline, jobs=jobs, sessions=sessions)
-
-
-@functools.cache
-def get_tier() -> ProcessingTier:
-    return build_tier(get_settings(), storage=get_storage())

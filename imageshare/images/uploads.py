@@ -25,18 +25,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from imageshare.auth.viewer import Viewer
-from imageshare.db import session_scope
+from imageshare.db import Sessions
 from imageshare.errors import InvalidInput, NotAllowed
 from imageshare.images import inspection, records
 from imageshare.images import service as images
 from imageshare.images.inspection import RejectedImage
 from imageshare.images.keys import original_key
 from imageshare.images.kinds import Visibility
-from imageshare.images.pipeline import Sessions
 from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails
-from imageshare.images.storage import Storage
 from imageshare.jobs import Jobs
+from imageshare.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +83,7 @@ def check_may_upload(viewer: Viewer) -> None:
 
 
 class Uploads:
-    def __init__(
-        self, *, storage: Storage, max_pixels: int, jobs: Jobs, sessions: Sessions = session_scope
-    ):
+    def __init__(self, *, storage: Storage, max_pixels: int, jobs: Jobs, sessions: Sessions):
         self.storage = storage
         self.max_pixels = max_pixels
         self.jobs = jobs

@@ -15,15 +15,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from imageshare.auth import sessions
-from imageshare.db import run_in_session
+from imageshare.db import Sessions, run_in_session
 from imageshare.errors import NotFound
 from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName, Visibility
-from imageshare.images.media import absolute, media_url
+from imageshare.images.media import MediaUrls
 from imageshare.images.service import best_rendition
 from imageshare.links import image_href
 from imageshare.server_html import page
-from imageshare.settings import get_settings
 from imageshare.sharing import service as sharing
 
 # Substrings of the User-Agent of the services that unfurl links.
@@ -42,7 +41,10 @@ def is_crawler(user_agent: str | None) -> bool:
     return any(name in agent for name in CRAWLERS)
 
 
-async def follow_share_link(request: Request) -> Response:
+async def follow_share_link(
+    request: Request, *, db_sessions: Sessions, media: MediaUrls
+) -> Response:
+    """`db_sessions` for the look-up, `media` for the preview's picture (the app's)."""
     code = request.path_params["code"]
     token = sessions.token_from_cookie_header(request.headers.get("cookie"))
     crawler = is_crawler(request.headers.get("user-agent"))
@@ -55,17 +57,17 @@ async def follow_share_link(request: Request) -> Response:
         found = details.get_detail(db, viewer=viewer, image_id=image.id)
         image_path = image_href(image.id)
         if crawler and sharing.has_preview(image):
-            return preview(found, image_path)
+            return preview(found, image_path, media)
         return RedirectResponse(image_path, status_code=302, headers={"Cache-Control": "no-store"})
 
     try:
-        return await run_in_session(answer)
+        return await run_in_session(db_sessions, answer)
     except NotFound:
         return link_not_found()
 
 
-def preview(found: details.ImageDetail, image_path: str) -> Response:
-    settings = get_settings()
+def preview(found: details.ImageDetail, image_path: str, media: MediaUrls) -> Response:
+    settings = media.settings
     image, owner = found.image, found.owner
     page_url = f"{settings.public_url}{image_path}"
     description = " ".join(image.description.split())
@@ -77,13 +79,13 @@ def preview(found: details.ImageDetail, image_path: str) -> Response:
         "og:site_name": "imageshare",
         "og:title": image.title,
         "og:description": description,
-        "og:url": sharing.share_url(image.share_code),
+        "og:url": sharing.share_url(settings.public_url, image.share_code),
         "twitter:title": image.title,
         "twitter:description": description,
     }
     large = best_rendition(found.renditions, RenditionName.LARGE)
     if large is not None:
-        url = absolute(media_url(image, large.key), settings=settings)
+        url = media.absolute(media.url(image, large.key))
         tags |= {
             "og:image": url,
             "og:image:type": "image/webp",

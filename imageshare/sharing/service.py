@@ -19,13 +19,13 @@ from imageshare.images.models import Image
 from imageshare.images.service import get_own
 from imageshare.images.share_codes import is_share_code, new_share_code
 from imageshare.images.visibility import can_view
-from imageshare.settings import get_settings
 
 ATTEMPTS = 5
 
 
-def share_url(code: str) -> str:
-    return f"{get_settings().public_url}/s/{code}"
+def share_url(public_url: str, code: str) -> str:
+    """The short link of a share code on the site at `public_url` (PUBLIC_URL)."""
+    return f"{public_url}/s/{code}"
 
 
 def has_preview(image: Image) -> bool:

@@ -33,10 +33,10 @@ from imageshare.db import create_db_engine, session_scope
 from imageshare.images.kinds import Status
 from imageshare.images.models import Image
 from imageshare.images.received import ReceivedFile
-from imageshare.images.storage import build_storage
 from imageshare.images.tier import build_tier
 from imageshare.images.uploads import UploadDetails
 from imageshare.settings import load_settings
+from imageshare.storage import build_storage
 from tests import samples
 from tests.harness.components import (
     ARTIFACTS,

@@ -12,24 +12,21 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from imageshare import db as db_module
-from imageshare import events
 from imageshare.auth import access_tokens
 from imageshare.auth.viewer import Viewer
-from imageshare.images import storage, tier
 from imageshare.routes import build_api
-from imageshare.settings import get_settings
-from tests.harness.database import upgrade
+from imageshare.settings import load_settings
+from imageshare.wiring import Wiring
+from tests.harness.database import upgrade, wired
 
 SITE = "http://testserver"
-_CACHED = (get_settings, db_module.get_engine, storage.get_storage, tier.get_tier,
-           events.get_events)  # fmt: skip
 
 
 @dataclass
 class Api:
     client: TestClient
     media_root: Path
+    app: Wiring  # the wiring the API was built with: its database, storage and events
 
     def post(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
@@ -57,7 +54,7 @@ class Api:
         return body["errors"][0]["extensions"]["code"]
 
     def token(self, viewer: Viewer) -> str:
-        with db_module.session_scope() as db:
+        with self.app.session() as db:
             return access_tokens.create(db, viewer=viewer, name="tests")[1]
 
     def media_files(self) -> list[str]:
@@ -67,13 +64,6 @@ class Api:
 
 def _auth(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-def _clear() -> None:
-    if tier.get_tier.cache_info().currsize:
-        tier.get_tier().jobs.close()  # no job of this test runs on into the next
-    for cached in _CACHED:
-        cached.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -91,10 +81,6 @@ def api(request, tmp_path, monkeypatch) -> Iterator[Api]:
         monkeypatch.setenv(name, value)
     for name in ("REDIS_URL", "AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_ISSUER"):
         monkeypatch.delenv(name, raising=False)
-    _clear()
-    try:
-        with TestClient(build_api(), base_url=SITE) as client:
-            yield Api(client=client, media_root=media_root)
-    finally:
-        db_module.get_engine().dispose()
-        _clear()
+    # Closing the wiring closes its jobs: no job of this test runs on into the next.
+    with wired(load_settings()) as app, TestClient(build_api(app), base_url=SITE) as client:
+        yield Api(client=client, media_root=media_root, app=app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from imageshare import db
-from imageshare.settings import get_settings
+from imageshare.settings import Settings, load_settings
+from imageshare.wiring import Wiring, build_wiring, install
 from tests.harness.components import REPO_ROOT
 
 
@@ -39,15 +41,25 @@ def postgres_engine(empty_postgres_url) -> Iterator[Engine]:
     engine.dispose()
 
 
+@contextmanager
+def wired(settings: Settings) -> Iterator[Wiring]:
+    """The app's wiring for these settings, as the app assembly builds it, installed
+    (for what only the pages reach) until the block ends; then closed."""
+    wiring = build_wiring(settings)
+    previous = install(wiring)
+    try:
+        yield wiring
+    finally:
+        install(previous)
+        wiring.close()
+
+
 @pytest.fixture
-def app_db(tmp_path: Path, monkeypatch) -> Iterator[str]:
-    """session_scope() and run_in_session() use a fresh, migrated SQLite database."""
+def app_db(tmp_path: Path, monkeypatch) -> Iterator[Wiring]:
+    """The app's wiring on a fresh, migrated SQLite database (the other settings from
+    the environment): `app_db.session()` and `app_db.run()` as the app has them."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(url)
     monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield url
-    db.get_engine().dispose()
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
+    with wired(load_settings()) as wiring:
+        yield wiring

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from imageshare.images.budget import MemoryBudget
 from imageshare.images.pipeline import ImagePipeline, Sessions
-from imageshare.images.storage import Storage
 from imageshare.images.tier import ProcessingTier
 from imageshare.images.uploads import Uploads
 from imageshare.jobs import Jobs
+from imageshare.storage import Storage
 
 
 class RecordingJobs(Jobs):

@@ -16,11 +16,11 @@ import pytest
 from imageshare.auth.viewer import Viewer
 from imageshare.db import create_db_engine, session_scope
 from imageshare.images.received import ReceivedFile
-from imageshare.images.storage import S3Storage
 from imageshare.images.tier import ProcessingTier
 from imageshare.images.uploads import UploadDetails
 from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
+from imageshare.storage import S3Storage
 from imageshare.users import service as users
 from tests import samples
 from tests.harness.processing import recording_tier

@@ -15,15 +15,18 @@ from joserfc.jwk import RSAKey
 from sqlmodel import select
 
 from imageshare.auth.tokens import BearerTokenVerifier, TokenRefused
-from imageshare.db import session_scope
 from imageshare.users.models import User
 from tests.harness.components import run_async
 from tests.harness.oidc import AUDIENCE
 
 
-def verify(provider, token: str, **options):
+def verify(provider, app, token: str, **options):
+    """The viewer of `token`, as `app`'s verifier (wiring.py) would find it."""
+
     async def run():
-        verifier = BearerTokenVerifier(issuer=provider.issuer, audience=AUDIENCE, **options)
+        verifier = BearerTokenVerifier(
+            issuer=provider.issuer, audience=AUDIENCE, run=app.run, **options
+        )
         return await verifier.viewer(token)
 
     return run_async(run())
@@ -36,13 +39,13 @@ def test_a_valid_token_is_the_same_user_as_the_web_sign_in(provider, app_db):
         "name": "Grace Hopper",
         "email": "grace@example.com",
     }
-    viewer = verify(provider, provider.access_token(login=login))
+    viewer = verify(provider, app_db, provider.access_token(login=login))
     assert not viewer.is_anonymous and viewer.username == "grace"
     # Created on first use with the profile from /userinfo (the token has no profile claims).
-    with session_scope() as db:
+    with app_db.session() as db:
         user = db.exec(select(User).where(User.auth_subject == "auth0|grace")).one()
         assert user.display_name == "Grace Hopper"
-    again = verify(provider, provider.access_token(login=login))
+    again = verify(provider, app_db, provider.access_token(login=login))
     assert again.user_id == viewer.user_id
 
 
@@ -67,12 +70,12 @@ def _claims_of(token: str) -> dict:
 def test_tokens_with_wrong_claims_are_refused(provider, app_db, overrides, reason):
     provider.control("next-access-token-claims", overrides)
     with pytest.raises(TokenRefused, match=reason):
-        verify(provider, provider.access_token())
+        verify(provider, app_db, provider.access_token())
 
 
 def test_a_token_without_the_audience_parameter_is_refused(provider, app_db):
     with pytest.raises(TokenRefused, match="audience"):
-        verify(provider, provider.access_token(audience=None))
+        verify(provider, app_db, provider.access_token(audience=None))
 
 
 def test_hs256_signed_with_the_public_key_is_refused(provider, app_db):
@@ -86,7 +89,7 @@ def test_hs256_signed_with_the_public_key_is_refused(provider, app_db):
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     forged = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
     with pytest.raises(TokenRefused, match="RS256"):
-        verify(provider, forged)
+        verify(provider, app_db, forged)
 
 
 def test_tampered_and_unknown_key_tokens_are_refused(provider, app_db):
@@ -94,14 +97,14 @@ def test_tampered_and_unknown_key_tokens_are_refused(provider, app_db):
     header, body, signature = token.split(".")
     claims = _claims_of(token) | {"sub": "auth0|admin"}
     with pytest.raises(TokenRefused, match="signature"):
-        verify(provider, f"{header}.{_b64(claims)}.{signature}")
+        verify(provider, app_db, f"{header}.{_b64(claims)}.{signature}")
 
     stranger = jwt.encode({"alg": "RS256", "kid": "unknown-kid"}, claims, RSAKey.generate_key(2048))
     with pytest.raises(TokenRefused, match="unknown key"):
-        verify(provider, stranger)
+        verify(provider, app_db, stranger)
     for junk in ("", "not-a-jwt", "a.b.c"):
         with pytest.raises(TokenRefused):
-            verify(provider, junk)
+            verify(provider, app_db, junk)
 
 
 def test_key_rotation_is_picked_up_without_restart_and_refreshes_are_rate_limited(provider, app_db):
@@ -113,7 +116,7 @@ def test_key_rotation_is_picked_up_without_restart_and_refreshes_are_rate_limite
     async def scenario():
         http = httpx.AsyncClient(event_hooks={"request": [record]})
         verifier = BearerTokenVerifier(issuer=provider.issuer, audience=AUDIENCE, http=http,
-                                       refresh_interval=1.0)  # fmt: skip
+                                       run=app_db.run, refresh_interval=1.0)  # fmt: skip
         await verifier.verify(provider.access_token())
         provider.control("rotate-keys", {"keep_old": False})
         rotated = provider.access_token()

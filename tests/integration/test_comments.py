@@ -27,7 +27,7 @@ from imageshare.events import Event, Events, InProcessEvents, RedisEvents, image
 from imageshare.images import service as images
 from imageshare.images.kinds import Status, Visibility
 from imageshare.images.service import ImagePatch
-from imageshare.settings import get_settings
+from imageshare.settings import load_settings
 from imageshare.sharing import service as sharing
 from tests.harness.rows import START, image, person
 
@@ -308,13 +308,9 @@ class Listener:
 def in_process_events(monkeypatch) -> InProcessEvents:
     """The app's events as one instance without Redis has them."""
     monkeypatch.delenv("REDIS_URL", raising=False)
-    get_settings.cache_clear()
-    events_module.get_events.cache_clear()
-    events = events_module.get_events()
+    events = events_module.build_events(load_settings())
     assert isinstance(events, InProcessEvents)
-    yield events
-    get_settings.cache_clear()
-    events_module.get_events.cache_clear()
+    return events
 
 
 def reader(engine, viewer: Viewer):
@@ -337,16 +333,16 @@ def test_a_watching_page_hears_of_a_comment_only_once_it_can_read_it(
         Listener(in_process_events, topic, read=reader(engine, third)) as page,
         Listener(in_process_events, image_topic(uuid.uuid4())) as elsewhere,
     ):
-        with session_scope(engine) as db:
+        with session_scope(engine, events=in_process_events) as db:
             added = comments.add_comment(db, viewer=author, image_id=image_id, body="first!")
             assert page.quiet() == []  # not before the commit
         assert page.wait_for(1) == [Event(topic, comments.ADDED, {"comment_id": added.id})]
 
-        with pytest.raises(RuntimeError), session_scope(engine) as db:
+        with pytest.raises(RuntimeError), session_scope(engine, events=in_process_events) as db:
             comments.add_comment(db, viewer=author, image_id=image_id, body="never saved")
             raise RuntimeError("the request failed after the comment was written")
 
-        with session_scope(engine) as db:
+        with session_scope(engine, events=in_process_events) as db:
             comments.delete_comment(db, viewer=owner, comment_id=added.id)
         received = page.wait_for(2)
         assert page.quiet() == received
@@ -365,7 +361,7 @@ def test_a_private_images_events_show_others_nothing(engine, scene, in_process_e
         hidden = image(db, owner, "hidden", visibility=Visibility.PRIVATE).id
         db.commit()
     with Listener(in_process_events, image_topic(hidden), read=reader(engine, third)) as page:
-        with session_scope(engine) as db:
+        with session_scope(engine, events=in_process_events) as db:
             comments.add_comment(db, viewer=owner, image_id=hidden, body="note to self")
         assert len(page.wait_for(1)) == 1
         page.quiet(0.1)
@@ -380,6 +376,7 @@ def test_savepoints_do_not_publish_early_or_lose_events(engine, scene, in_proces
     with Listener(in_process_events, topic) as page:
         # A savepoint released, then the whole transaction rolled back: nothing to tell.
         with Session(engine) as db:
+            events_module.deliver_to(db, in_process_events)  # as the app's sessions do
             comments.add_comment(db, viewer=author, image_id=image_id, body="rolled back")
             sharing.regenerate_code(db, viewer=owner, image_id=image_id)  # a savepoint
             early = list(page.quiet())
@@ -390,6 +387,7 @@ def test_savepoints_do_not_publish_early_or_lose_events(engine, scene, in_proces
         # A savepoint rolled back inside a transaction that commits: the comment is kept
         # and must be told; a comment written inside the rolled-back savepoint must not.
         with Session(engine) as db:
+            events_module.deliver_to(db, in_process_events)
             kept = comments.add_comment(db, viewer=author, image_id=image_id, body="kept")
             try:
                 with db.begin_nested():
@@ -412,13 +410,9 @@ def redis_events(monkeypatch) -> RedisEvents:
     except redis.RedisError as error:
         pytest.fail(f"Redis is not answering at {REDIS_URL}: {error}", pytrace=False)
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
-    get_settings.cache_clear()
-    events_module.get_events.cache_clear()
-    events = events_module.get_events()
+    events = events_module.build_events(load_settings())
     assert isinstance(events, RedisEvents)
-    yield events
-    get_settings.cache_clear()
-    events_module.get_events.cache_clear()
+    return events
 
 
 def test_through_redis_a_comment_committed_in_a_worker_thread_reaches_other_subscribers(
@@ -433,7 +427,7 @@ def test_through_redis_a_comment_committed_in_a_worker_thread_reaches_other_subs
     ):
 
         def request():  # what a Reflex handler runs in a worker thread
-            with session_scope(engine) as db:
+            with session_scope(engine, events=redis_events) as db:
                 return comments.add_comment(db, viewer=author, image_id=image_id, body="hej")
 
         worker = threading.Thread(target=lambda: results.append(request()))
@@ -453,6 +447,7 @@ def test_redis_events_of_a_rolled_back_comment_never_leave_the_process(engine, s
     topic = image_topic(image_id)
     with Listener(RedisEvents(REDIS_URL), topic, read=reader(engine, third)) as page:
         with Session(engine) as db:
+            events_module.deliver_to(db, redis_events)
             comments.add_comment(db, viewer=author, image_id=image_id, body="no")
             db.rollback()
         # The positive control: a comment committed next is heard of, through the same

@@ -17,15 +17,14 @@ from sqlmodel import Session, select
 from imageshare.auth import sessions
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.comments import service as comments
-from imageshare.db import get_engine, session_scope
 from imageshare.errors import ServiceError
-from imageshare.graphql import errors as errors_module
 from imageshare.images import listing
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
 from imageshare.images.models import Image
 from imageshare.images.service import ImagePatch
 from imageshare.users.models import User
+from imageshare.wiring import installed
 from tests import samples
 from tests.harness.api import SITE, Api
 from tests.harness.rows import image, person
@@ -42,12 +41,12 @@ UPLOAD = "mutation($file: Upload!, $input: UploadImageInput) { uploadImage(file:
 
 
 def people(*names: str) -> list[Viewer]:
-    with session_scope() as db:
+    with installed().session() as db:  # the test's wiring (tests/harness/api.py)
         return [person(db, name) for name in names]
 
 
 def make_image(owner: Viewer, title: str, **kwargs) -> str:
-    with session_scope() as db:
+    with installed().session() as db:
         return str(image(db, owner, title, **kwargs).id)
 
 
@@ -101,7 +100,7 @@ def test_anonymous_sees_what_anonymous_visitors_see(api):
     code = shown["shareUrl"].rsplit("/", 1)[1]
     query = "query($c: String!) { imageByShareCode(code: $c) { id } }"
     assert api.data(query, {"c": code})["imageByShareCode"] == {"id": public}
-    with session_scope() as db:
+    with api.app.session() as db:
         private_code = db.get(Image, uuid.UUID(private)).share_code
     assert api.data(query, {"c": private_code})["imageByShareCode"] is None
     comments_of_private = "query($id: ID!) { comments(imageId: $id) { edges { node { id } } } }"
@@ -191,7 +190,7 @@ def service_answers(viewer: Viewer, image_id: uuid.UUID) -> dict[str, bool]:
     }
     answers = {}
     for action, attempt in attempts.items():
-        with Session(get_engine()) as db:
+        with Session(installed().engine) as db:
             try:
                 answers[action] = attempt(db) not in (None, False)
             except ServiceError:
@@ -394,7 +393,7 @@ def test_refused_uploads_leave_nothing_behind(api):
     bad_title = upload(api, token, samples.jpeg(64, 64), title="x" * 201).json()
     assert bad_title["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert api.media_files() == []
-    with session_scope() as db:
+    with api.app.session() as db:
         assert db.exec(select(sa.func.count()).select_from(Image)).one() == 0
 
 
@@ -438,7 +437,7 @@ def test_get_reads_only_and_a_browser_gets_graphiql(api):
 
 def test_the_session_cookie_needs_proof_of_origin_on_post(api):
     (alice,) = people("alice")
-    with session_scope() as db:
+    with api.app.session() as db:
         cookie = sessions.start(db, user=db.get(User, alice.user_id))
     api.client.cookies.set(sessions.COOKIE_NAME, cookie)
     try:
@@ -478,11 +477,11 @@ def test_abusive_documents_are_refused_before_any_work(api):
     # "Before any work": not one SQL statement is run for any of these requests.
     ran: list[str] = []
     listen = lambda *args: ran.append(args[2])  # noqa: E731
-    sa.event.listen(get_engine(), "before_cursor_execute", listen)
+    sa.event.listen(api.app.engine, "before_cursor_execute", listen)
     try:
         refuse_abusive_documents(api)
     finally:
-        sa.event.remove(get_engine(), "before_cursor_execute", listen)
+        sa.event.remove(api.app.engine, "before_cursor_execute", listen)
     assert ran == []
 
 
@@ -543,8 +542,7 @@ def test_errors_never_show_internals_in_production(api, monkeypatch):
     assert "SELECT" in error["message"]  # development: the message helps
     assert "Traceback" not in json.dumps(development)
 
-    production = replace(errors_module.get_settings(), env="production")
-    monkeypatch.setattr(errors_module, "get_settings", lambda: production)
+    monkeypatch.setattr(api.app, "settings", replace(api.app.settings, env="production"))
     body = json.dumps(api.post("{ images { edges { cursor } } }"))
     assert "SELECT" not in body and "/srv" not in body and "Traceback" not in body
     assert "Something went wrong on our side" in body
@@ -555,13 +553,13 @@ def test_errors_never_show_internals_in_production(api, monkeypatch):
 
 def test_a_page_of_100_images_costs_a_constant_number_of_statements(api):
     owners = people(*(f"owner{n}" for n in range(10)))
-    with session_scope() as db:
+    with api.app.session() as db:
         for n in range(120):
             row = image(db, owners[n % 10], f"Image {n}", tags=("sea", f"t{n}"))
             for c in range(n % 3):
                 comments.add_comment(db, viewer=owners[c], image_id=row.id, body=f"c{c}")
     query = "query($n: Int!) { images(first: $n) { edges { node { title owner { username displayName } tags commentCount url(rendition: THUMB) } } } }"  # noqa: E501
-    engine = get_engine()
+    engine = api.app.engine
 
     def statements(first: int) -> int:
         seen: list[str] = []

@@ -14,9 +14,7 @@ from starlette.testclient import WebSocketDisconnect
 
 from imageshare.auth import access_tokens
 from imageshare.comments import service as comments
-from imageshare.db import session_scope
 from imageshare.graphql import context as context_module
-from imageshare.graphql import errors as errors_module
 from imageshare.graphql import schema as schema_module
 from imageshare.graphql import subscriptions as subscriptions_module
 from imageshare.images.kinds import Visibility
@@ -182,12 +180,12 @@ def test_mutations_cannot_ride_the_socket_past_the_rules(api, connect):
 def test_a_revoked_token_stops_counting_on_an_open_connection(api, connect, monkeypatch):
     owner, reader = people("owner", "reader")
     image_id = make_image(owner, "Watched")
-    with session_scope() as db:
+    with api.app.session() as db:
         token_row, token = access_tokens.create(db, viewer=reader, name="socket")
     subscriber = connect(token=token).acknowledged()
     subscriber.subscribe(COMMENT_ADDED, {"id": image_id}, op="watch")
     time.sleep(0.2)
-    with session_scope() as db:
+    with api.app.session() as db:
         access_tokens.revoke(db, viewer=reader, token_id=token_row.id)
     # Proofs are asked again at once, not after the usual interval.
     monkeypatch.setattr(context_module, "FRESH_SECONDS", 0.0)
@@ -215,8 +213,7 @@ def test_a_failing_event_shows_no_internals_in_production(api, connect, monkeypa
     def broken(*_args, **_kwargs):
         raise RuntimeError('SELECT secret FROM "comment" at /srv/imageshare/comments.py')
 
-    production = replace(errors_module.get_settings(), env="production")
-    monkeypatch.setattr(errors_module, "get_settings", lambda: production)
+    monkeypatch.setattr(api.app, "settings", replace(api.app.settings, env="production"))
     monkeypatch.setattr(comments, "get_comment", broken)
     api.data(ADD, {"id": image_id, "b": "hello"}, token=api.token(owner))
     message = json.dumps(subscriber.receive())

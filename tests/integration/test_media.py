@@ -1,6 +1,5 @@
 """Media URLs per visibility, and the /media route of local storage."""
 
-import functools
 import uuid
 
 import httpx
@@ -10,54 +9,58 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from imageshare.auth.viewer import Viewer
-from imageshare.db import session_scope
+from imageshare.images.cdn import build_signer
 from imageshare.images.kinds import Visibility
-from imageshare.images.media import media_url, original_download_url, serve_media
+from imageshare.images.media import media_url, serve_media
 from imageshare.images.models import Image
 from imageshare.images.received import ReceivedFile
-from imageshare.images.storage import build_storage, get_storage
 from imageshare.images.uploads import UploadDetails
-from imageshare.settings import get_settings, load_settings
+from imageshare.settings import load_settings
+from imageshare.storage import build_storage
 from imageshare.users.models import User
+from imageshare.wiring import Wiring
 from tests import samples
+from tests.harness.database import wired
 from tests.harness.processing import recording_tier
 
 
 @pytest.fixture
 def local_media(app_db, tmp_path, monkeypatch):
+    """The app's wiring on app_db's database, with media in a folder of this test's."""
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
-    get_settings.cache_clear()
-    get_storage.cache_clear()
-    yield get_storage()
-    get_storage.cache_clear()
+    with wired(load_settings()) as app:
+        yield app
 
 
-def ready_image(visibility: str):
-    with session_scope() as db:
+def ready_image(app: Wiring, visibility: str):
+    with app.session() as db:
         user = User(
             auth_subject=f"auth0|{uuid.uuid4()}", username=uuid.uuid4().hex[:10], display_name="O"
         )
         db.add(user)
         db.flush()
         owner = Viewer.of(user)
-    tier = recording_tier(get_storage(), functools.partial(session_scope), max_pixels=10**8)
+    tier = recording_tier(app.storage, app.session, max_pixels=10**8)
     upload = ReceivedFile(filename="p.jpg", limit=10**8)
     upload.write(samples.jpeg(400, 300))
     upload.finish()
     outcome = tier.uploads.submit(upload, UploadDetails(title="p", visibility=visibility), owner)
     tier.pipeline.process(outcome.image_id)
-    with session_scope() as db:
+    with app.session() as db:
         return db.get(Image, outcome.image_id)
 
 
 @pytest.fixture
 def client(local_media):
-    return TestClient(Starlette(routes=[Route("/media/{key:path}", serve_media)]))
+    async def media(request):
+        return await serve_media(request, storage=local_media.storage, sessions=local_media.session)
+
+    return TestClient(Starlette(routes=[Route("/media/{key:path}", media)]))
 
 
-def test_public_renditions_are_plain_urls_served_with_caching(client):
-    image = ready_image("public")
-    url = media_url(image, f"renditions/{image.id}/thumb.webp")
+def test_public_renditions_are_plain_urls_served_with_caching(client, local_media):
+    image = ready_image(local_media, "public")
+    url = local_media.media.url(image, f"renditions/{image.id}/thumb.webp")
     assert url == f"/media/renditions/{image.id}/thumb.webp"
     response = client.get(url)
     assert response.status_code == 200 and response.headers["content-type"] == "image/webp"
@@ -66,11 +69,11 @@ def test_public_renditions_are_plain_urls_served_with_caching(client):
     assert client.get(f"/media/originals/{image.id}").status_code == 404
 
 
-def test_private_images_need_a_valid_unexpired_signature(client):
-    image = ready_image("private")
+def test_private_images_need_a_valid_unexpired_signature(client, local_media):
+    image = ready_image(local_media, "private")
     key = f"renditions/{image.id}/medium.webp"
     assert client.get(f"/media/{key}").status_code == 404
-    url = media_url(image, key)
+    url = local_media.media.url(image, key)
     assert "signature=" in url
     assert client.get(url).status_code == 200
     assert client.get(url.replace("signature=", "signature=0")).status_code == 404
@@ -91,29 +94,32 @@ def test_cdn_base_url_is_used_for_public_media_and_never_for_private():
     storage = build_storage(load_settings({"MEDIA_ROOT": "/tmp/imageshare-media-test"}))
     public = type("I", (), {"visibility": Visibility.PUBLIC})()
     private = type("I", (), {"visibility": Visibility.PRIVATE})()
-    assert media_url(public, "renditions/x/thumb.webp", settings=settings, storage=storage) == (
+    signer = build_signer(settings)
+    assert signer is None  # a CDN without signing keys
+    plain = dict(settings=settings, storage=storage, signer=signer)
+    assert media_url(public, "renditions/x/thumb.webp", **plain) == (
         "https://d111.cloudfront.net/renditions/x/thumb.webp"
     )
-    assert "signature=" in media_url(
-        private, "renditions/x/thumb.webp", settings=settings, storage=storage
-    )
+    assert "signature=" in media_url(private, "renditions/x/thumb.webp", **plain)
 
 
 def test_s3_private_urls_are_presigned_for_ten_minutes(s3_credentials, s3_bucket):
     storage = build_storage(load_settings(s3_credentials.env(s3_bucket)))
     storage.put("renditions/x/thumb.webp", b"webp", content_type="image/webp")
     private = type("I", (), {"visibility": Visibility.PRIVATE})()
-    url = media_url(private, "renditions/x/thumb.webp", settings=load_settings({}), storage=storage)
+    url = media_url(
+        private, "renditions/x/thumb.webp", settings=load_settings({}), storage=storage, signer=None
+    )
     assert "X-Amz-Expires=600" in url
     assert httpx.get(url).content == b"webp"
 
 
-def test_the_owner_downloads_the_original_unchanged_under_the_title(client):
-    image = ready_image("private")
-    url = original_download_url(image)
+def test_the_owner_downloads_the_original_unchanged_under_the_title(client, local_media):
+    image = ready_image(local_media, "private")
+    url = local_media.media.original(image)
     response = client.get(url)
     assert response.status_code == 200
-    assert response.content == get_storage().read(image.original_key)  # byte for byte
+    assert response.content == local_media.storage.read(image.original_key)  # byte for byte
     assert response.headers["content-disposition"] == (
         "attachment; filename=\"p.jpg\"; filename*=UTF-8''p.jpg"
     )

@@ -27,11 +27,11 @@ from imageshare.images import service as images
 from imageshare.images.kinds import Status, Visibility
 from imageshare.images.pipeline import GAVE_UP, MAX_ATTEMPTS, OUR_ERROR
 from imageshare.images.received import ReceivedFile
-from imageshare.images.storage import Storage, StorageError, build_storage
 from imageshare.images.tier import ProcessingTier
 from imageshare.images.uploads import UploadDetails
 from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
+from imageshare.storage import Storage, StorageError, build_storage
 from imageshare.users.models import User
 from tests import samples
 from tests.harness.components import REPO_ROOT, VENV_BIN
@@ -456,12 +456,12 @@ CRASHING_WORKER = textwrap.dedent(
     from imageshare.db import create_db_engine, session_scope
     from imageshare.images import inspection, processing, removal
     from imageshare.images.received import ReceivedFile
-    from imageshare.images.storage import build_storage
+    from imageshare.storage import build_storage
     from imageshare.images.uploads import UploadDetails
-    from imageshare.settings import get_settings
+    from imageshare.settings import load_settings
     from tests.harness.processing import recording_tier
 
-    settings = get_settings()
+    settings = load_settings()
     engine = create_db_engine(settings.database_url)
     tier = recording_tier(build_storage(settings), functools.partial(session_scope, engine))
     upload = ReceivedFile(filename="slow.jpg", limit=10**8)

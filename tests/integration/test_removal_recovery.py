@@ -21,12 +21,12 @@ from imageshare.images import service as images
 from imageshare.images.kinds import Status
 from imageshare.images.listing import Filters
 from imageshare.images.received import ReceivedFile
-from imageshare.images.storage import StorageError, build_storage
 from imageshare.images.tier import ProcessingTier
 from imageshare.images.uploads import UploadDetails
 from imageshare.jobs import JobResult
 from imageshare.settings import load_settings
 from imageshare.sharing import service as sharing
+from imageshare.storage import StorageError, build_storage
 from imageshare.users import service as users
 from tests import samples
 from tests.harness.processing import recording_tier

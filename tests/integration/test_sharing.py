@@ -18,18 +18,18 @@ from starlette.testclient import TestClient
 from imageshare.auth import sessions
 from imageshare.auth.models import WebSession
 from imageshare.auth.viewer import ANONYMOUS, Viewer
-from imageshare.db import session_scope
 from imageshare.errors import NotAllowed, NotFound
 from imageshare.images import service as images
-from imageshare.images import storage as storage_module
 from imageshare.images.kinds import RenditionName, Status, Visibility
 from imageshare.images.models import Image, Rendition
 from imageshare.images.share_codes import ALPHABET, LENGTH
-from imageshare.settings import get_settings
+from imageshare.settings import load_settings
 from imageshare.sharing import service as sharing
 from imageshare.sharing.routes import follow_share_link
 from imageshare.users.models import User
+from imageshare.wiring import Wiring, installed
 from tests.harness.app_server import SETTINGS_NAMES
+from tests.harness.database import wired
 from tests.harness.rows import image, person
 
 pytestmark = pytest.mark.integration
@@ -43,7 +43,7 @@ BROWSER = {
 
 
 def configure(monkeypatch, tmp_path, **extra: str) -> None:
-    """Only the settings this test chooses (and app_db's database), caches cleared."""
+    """Only the settings this test chooses (and app_db's database)."""
     for name in SETTINGS_NAMES:
         if name != "DATABASE_URL":
             monkeypatch.delenv(name, raising=False)
@@ -53,34 +53,40 @@ def configure(monkeypatch, tmp_path, **extra: str) -> None:
     monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
     for name, value in extra.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    storage_module.get_storage.cache_clear()
+
+
+def share_routes(app: Wiring) -> Starlette:
+    """/s/{code} as routes.py serves it, over this wiring."""
+
+    async def share_link(request):
+        return await follow_share_link(request, db_sessions=app.session, media=app.media)
+
+    return Starlette(routes=[Route("/s/{code}", share_link)])
 
 
 @pytest.fixture
 def client(app_db, tmp_path, monkeypatch) -> Iterator[TestClient]:
     configure(monkeypatch, tmp_path)
-    app = Starlette(routes=[Route("/s/{code}", follow_share_link)])
-    with TestClient(app, follow_redirects=False) as client:
-        yield client
-    get_settings.cache_clear()
-    storage_module.get_storage.cache_clear()
+    # Installed, so the helpers below (add, signed_in) work on its database too.
+    with wired(load_settings()) as app:
+        with TestClient(share_routes(app), follow_redirects=False) as client:
+            yield client
 
 
 @pytest.fixture
 def people(client) -> dict[str, Viewer]:
-    with session_scope() as db:
+    with installed().session() as db:
         return {name: person(db, name) for name in ("ada", "bo")}
 
 
 def add(owner: Viewer, title: str, **details) -> Image:
-    with session_scope() as db:
+    with installed().session() as db:
         return image(db, owner, title, **details)
 
 
 def signed_in(viewer: Viewer) -> dict[str, str]:
     """The Cookie header of a browser signed in as `viewer`."""
-    with session_scope() as db:
+    with installed().session() as db:
         token = sessions.start(db, user=db.get(User, viewer.user_id))
     return {"Cookie": f"theme=dark; {sessions.COOKIE_NAME}={token}"}
 
@@ -187,7 +193,7 @@ def test_a_long_description_is_shortened_and_a_missing_one_replaced(client, peop
 def test_the_card_shows_the_largest_rendition_there_is(client, people):
     small = add(people["ada"], "Small source")
     waiting = add(people["ada"], "Still processing", status=Status.PROCESSING)
-    with session_scope() as db:
+    with installed().session() as db:
         db.exec(
             sa.delete(Rendition).where(
                 Rendition.image_id == small.id, Rendition.name == RenditionName.LARGE
@@ -209,8 +215,10 @@ def test_the_card_shows_the_largest_rendition_there_is(client, people):
 def test_with_a_cdn_the_card_points_at_the_cdn(app_db, tmp_path, monkeypatch, people):
     configure(monkeypatch, tmp_path, CDN_BASE_URL="https://cdn.example.org")
     shown = add(people["ada"], "Via the CDN")
-    app = Starlette(routes=[Route("/s/{code}", follow_share_link)])
-    with TestClient(app, follow_redirects=False) as cdn_client:
+    with (
+        wired(load_settings()) as app,
+        TestClient(share_routes(app), follow_redirects=False) as cdn_client,
+    ):
         meta = Meta(cdn_client.get(f"/s/{shown.share_code}", headers=TWITTERBOT).text)
     assert meta.tags["og:image"] == f"https://cdn.example.org/renditions/{shown.id}/large.webp"
 
@@ -261,7 +269,7 @@ def test_an_expired_session_is_anonymous_at_a_private_link(client, people):
     ada = people["ada"]
     hidden = add(ada, "Old secret", visibility=Visibility.PRIVATE)
     cookie = signed_in(ada)
-    with session_scope() as db:
+    with installed().session() as db:
         for row in db.exec(select(WebSession)).all():
             row.expires_at = row.expires_at - timedelta(days=30)
             db.add(row)
@@ -272,7 +280,7 @@ def test_links_that_lead_nowhere(client, people):
     ada = people["ada"]
     going = add(ada, "Being deleted")
     renewed = add(ada, "Renewed")
-    with session_scope() as db:
+    with installed().session() as db:
         images.begin_deletion(db, viewer=ada, image_ids=[going.id])
         new_code = sharing.regenerate_code(db, viewer=ada, image_id=renewed.id)
     own = signed_in(ada)

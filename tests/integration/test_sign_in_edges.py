@@ -5,6 +5,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
+from imageshare.auth import oidc
 from imageshare.auth.routes import build_auth_app
 from imageshare.settings import load_settings
 from tests.harness.oidc import CLIENT_ID, CLIENT_SECRET, start_provider
@@ -15,7 +16,12 @@ def auth_app_for(issuer: str) -> TestClient:
         {"AUTH0_DOMAIN": "tenant.example", "AUTH0_ISSUER": issuer, "AUTH0_CLIENT_ID": CLIENT_ID,
          "AUTH0_CLIENT_SECRET": CLIENT_SECRET, "PUBLIC_URL": "http://testserver"}
     )  # fmt: skip
-    return TestClient(Starlette(routes=[Mount("/auth", app=build_auth_app(settings))]))
+    auth = build_auth_app(settings, run=_no_database, oidc_client=oidc.build_client(settings))
+    return TestClient(Starlette(routes=[Mount("/auth", app=auth)]))
+
+
+async def _no_database(_work):
+    raise AssertionError("these sign-ins never get as far as the database")
 
 
 def test_provider_down_at_login_shows_a_clear_page():

@@ -7,14 +7,14 @@ import boto3
 import httpx
 import pytest
 
-from imageshare.images.storage import (
+from imageshare.settings import load_settings
+from imageshare.storage import (
     LocalStorage,
     ObjectNotFound,
     S3Storage,
     StorageError,
     build_storage,
 )
-from imageshare.settings import load_settings
 
 
 @pytest.fixture(params=["local", "s3"])

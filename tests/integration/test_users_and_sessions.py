@@ -8,12 +8,13 @@ from sqlmodel import select
 from imageshare.auth import sessions
 from imageshare.auth.models import WebSession
 from imageshare.auth.routes import safe_next
-from imageshare.db import session_scope, utcnow
+from imageshare.db import utcnow
 from imageshare.users import service as users
+from imageshare.wiring import installed
 
 
 def sign_in(**claims):
-    with session_scope() as db:
+    with installed().session() as db:
         user = users.sign_in_from_claims(db, claims=claims)
         return user.id, user.username, user.display_name, user.avatar_url
 
@@ -45,9 +46,9 @@ def test_claims_without_a_subject_are_refused(app_db):
 
 def test_session_lifecycle(app_db):
     user_id = sign_in(sub="auth0|s", nickname="s")[0]
-    with session_scope() as db:
+    with installed().session() as db:
         token = sessions.start(db, user=users.get_by_subject(db, auth_subject="auth0|s"))
-    with session_scope() as db:
+    with installed().session() as db:
         assert sessions.user_for_token(db, token=token).id == user_id
         assert sessions.user_for_token(db, token=token + "x") is None
         assert sessions.user_for_token(db, token=None) is None
@@ -55,25 +56,25 @@ def test_session_lifecycle(app_db):
         assert db.get(WebSession, token) is None
 
     # Sliding: a session last used over an hour ago is pushed 14 days past now.
-    with session_scope() as db:
+    with installed().session() as db:
         row = db.exec(select(WebSession)).one()
         row.last_seen_at = utcnow() - timedelta(hours=2)
         row.expires_at = utcnow() + timedelta(days=1)
-    with session_scope() as db:
+    with installed().session() as db:
         sessions.user_for_token(db, token=token)
-    with session_scope() as db:
+    with installed().session() as db:
         row = db.exec(select(WebSession)).one()
         assert row.expires_at > utcnow() + timedelta(days=13)
 
     # Expired: anonymous, and purged at the next sign-in.
-    with session_scope() as db:
+    with installed().session() as db:
         row = db.exec(select(WebSession)).one()
         row.expires_at = utcnow() - timedelta(seconds=1)
-    with session_scope() as db:
+    with installed().session() as db:
         assert sessions.user_for_token(db, token=token) is None
         assert sessions.purge_expired(db) == 1
 
-    with session_scope() as db:
+    with installed().session() as db:
         token = sessions.start(db, user=users.get_by_subject(db, auth_subject="auth0|s"))
         sessions.end(db, token=token)
         assert sessions.user_for_token(db, token=token) is None

@@ -28,10 +28,10 @@ from imageshare.db import session_scope
 from imageshare.images.budget import MemoryBudget, group_ledger
 from imageshare.images.pipeline import GAVE_UP, MAX_ATTEMPTS
 from imageshare.images.received import ReceivedFile
-from imageshare.images.storage import build_storage
 from imageshare.images.tier import build_tier
 from imageshare.images.uploads import UploadDetails
 from imageshare.settings import load_settings
+from imageshare.storage import build_storage
 from tests import samples
 from tests.harness.app_server import run_app
 from tests.harness.components import ARTIFACTS, REPO_ROOT, VENV_BIN, start_process, stop_process

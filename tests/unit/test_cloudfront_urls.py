@@ -13,10 +13,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from imageshare.images.cdn import CloudFrontUrls, build_signer
 from imageshare.images.kinds import Visibility
 from imageshare.images.media import PRIVATE_URL_SECONDS, media_url
-from imageshare.images.storage import build_storage
 from imageshare.settings import SettingsError, load_settings
+from imageshare.storage import build_storage
 
 CDN = "https://d111.cloudfront.net"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -36,7 +37,8 @@ def settings(pem: str = PEM):
 def url_for(visibility: Visibility, key: str = RENDITION) -> str:
     image = type("I", (), {"visibility": visibility})()
     storage = build_storage(load_settings({"MEDIA_ROOT": "/tmp/imageshare-cdn-test"}))
-    return media_url(image, key, settings=settings(), storage=storage)
+    signer = build_signer(settings())  # as the wiring builds it, once per app
+    return media_url(image, key, settings=settings(), storage=storage, signer=signer)
 
 
 def verified_expiry(url: str, public_key: rsa.RSAPublicKey | None = None) -> datetime:
@@ -91,9 +93,7 @@ def test_public_and_unlisted_urls_last_a_week_or_two_and_stay_the_same_all_week(
 
 
 def test_the_public_window_turns_over_once_a_week():
-    from imageshare.images.cdn import cloudfront_urls
-
-    signer = cloudfront_urls(CDN, "K2JCJMDEHXQW5F", PEM)
+    signer = CloudFrontUrls(base_url=CDN, key_pair_id="K2JCJMDEHXQW5F", private_key_pem=PEM)
     # Windows are counted from the Unix epoch, so they start on Thursdays at 00:00 UTC.
     thursday = datetime(2026, 11, 26, tzinfo=UTC)
     same_week = [signer.public(RENDITION, now=thursday + timedelta(hours=h)) for h in (0, 80, 167)]

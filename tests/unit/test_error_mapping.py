@@ -2,15 +2,12 @@
 imageshare/graphql/schema.py): a service's refusal keeps its sentence and gets its code;
 a bug's message is shown in development only."""
 
-import dataclasses
-
 import pytest
 from graphql import GraphQLError
 
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.errors import InvalidInput, NotAllowed, NotFound, ServiceError
 from imageshare.graphql import errors, schema
-from imageshare.settings import load_settings
 
 SIGNED_IN = Viewer(user_id=7, username="alice")
 HIDDEN = "Something went wrong on our side. It has been logged; please try again."
@@ -55,59 +52,47 @@ def test_api_error_carries_extra_extensions_beside_its_code():
     assert error.message == "You already uploaded this image."
 
 
-@pytest.fixture
-def environment(monkeypatch):
-    """Run as development or production from a Settings object, not the environment."""
-
-    def choose(env: str) -> None:
-        settings = dataclasses.replace(load_settings({}), env=env)
-        monkeypatch.setattr(errors, "get_settings", lambda: settings)
-
-    return choose
+# The mode is an argument (the app's settings decide it where the app is assembled):
+# no environment or module state to set.
+DEVELOPMENT, PRODUCTION = False, True
 
 
-def test_development_shows_a_bugs_message(environment):
-    environment("development")
-    api_error = errors.internal(RuntimeError(LEAKY))
+def test_development_shows_a_bugs_message():
+    api_error = errors.internal(RuntimeError(LEAKY), production=DEVELOPMENT)
     assert api_error.message == LEAKY
     assert api_error.code == "INTERNAL_SERVER_ERROR"
 
 
-def test_production_hides_a_bugs_message(environment):
-    environment("production")
-    api_error = errors.internal(RuntimeError(LEAKY))
+def test_production_hides_a_bugs_message():
+    api_error = errors.internal(RuntimeError(LEAKY), production=PRODUCTION)
     assert api_error.message == HIDDEN
     assert api_error.code == "INTERNAL_SERVER_ERROR"
     assert "relation" not in str(api_error.formatted)
 
 
-@pytest.mark.parametrize("env", ["development", "production"])
-def test_a_refusal_passes_the_error_policy_unchanged_in_either_mode(environment, env):
-    environment(env)
+@pytest.mark.parametrize("production", [DEVELOPMENT, PRODUCTION])
+def test_a_refusal_passes_the_error_policy_unchanged_in_either_mode(production):
     refusal = errors.from_service(NotFound("There is no image here."), ANONYMOUS)
-    assert schema._policed(refusal) is refusal
+    assert schema._policed(refusal, production) is refusal
 
 
-def test_the_error_policy_hides_a_resolvers_crash_in_production(environment):
-    environment("production")
+def test_the_error_policy_hides_a_resolvers_crash_in_production():
     crash = GraphQLError(LEAKY, path=["image", "title"], original_error=KeyError("title"))
-    policed = schema._policed(crash)
+    policed = schema._policed(crash, PRODUCTION)
     assert (policed.message, policed.extensions) == (HIDDEN, {"code": "INTERNAL_SERVER_ERROR"})
     assert policed.path == ["image", "title"]
     assert policed.original_error is None  # nothing left that a formatter could leak
 
 
-def test_the_error_policy_shows_a_resolvers_crash_in_development(environment):
-    environment("development")
-    policed = schema._policed(GraphQLError(LEAKY, path=["image"]))
+def test_the_error_policy_shows_a_resolvers_crash_in_development():
+    policed = schema._policed(GraphQLError(LEAKY, path=["image"]), DEVELOPMENT)
     assert (policed.message, policed.extensions) == (LEAKY, {"code": "INTERNAL_SERVER_ERROR"})
 
 
-@pytest.mark.parametrize("env", ["development", "production"])
-def test_a_document_the_server_refused_is_a_bad_request_with_its_message(environment, env):
+@pytest.mark.parametrize("production", [DEVELOPMENT, PRODUCTION])
+def test_a_document_the_server_refused_is_a_bad_request_with_its_message(production):
     # No path: raised before any field ran (syntax, validation, limits): the message is
     # about the client's own document, so it is shown even in production.
-    environment(env)
-    policed = schema._policed(GraphQLError("Syntax Error: Expected Name, found <EOF>."))
+    policed = schema._policed(GraphQLError("Syntax Error: Expected Name, found <EOF>."), production)
     assert policed.message == "Syntax Error: Expected Name, found <EOF>."
     assert policed.extensions == {"code": "BAD_REQUEST"}

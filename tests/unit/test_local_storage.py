@@ -2,7 +2,7 @@
 
 import time
 
-from imageshare.images.storage import LocalStorage
+from imageshare.storage import LocalStorage
 
 
 def make(tmp_path, secret="k" * 40):

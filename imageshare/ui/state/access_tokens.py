@@ -15,11 +15,11 @@ import reflex as rx
 
 from imageshare.auth import access_tokens
 from imageshare.auth.models import AccessToken
-from imageshare.db import run_in_session
 from imageshare.errors import NotFound, ServiceError
 from imageshare.ui import format
 from imageshare.ui.reflex_compat import ClientStateVar
 from imageshare.ui.state.session import SessionState
+from imageshare.wiring import installed
 
 # The secret just made, in the browser only; "" when there is none to show.
 NEW_TOKEN = ClientStateVar.create("new_access_token", default="")
@@ -72,7 +72,7 @@ class AccessTokensState(rx.State):
         return (await self.get_state(SessionState)).viewer()
 
     async def _reload(self, viewer) -> None:
-        items = await run_in_session(
+        items = await installed().run(
             lambda db: [token_item(t) for t in access_tokens.list_for(db, viewer=viewer)]
         )
         self.tokens, self.loaded = items, True
@@ -99,7 +99,7 @@ class AccessTokensState(rx.State):
             return token.id, secret
 
         try:
-            self._new_token_id, secret = await run_in_session(work)
+            self._new_token_id, secret = await installed().run(work)
         except ServiceError as refused:
             self.creating = False
             yield rx.toast.error(str(refused))
@@ -113,7 +113,7 @@ class AccessTokensState(rx.State):
     async def revoke(self, token_id: int):
         viewer = await self._viewer()
         try:
-            await run_in_session(
+            await installed().run(
                 lambda db: access_tokens.revoke(db, viewer=viewer, token_id=token_id)
             )
         except NotFound:

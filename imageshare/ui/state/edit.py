@@ -11,13 +11,22 @@ import uuid
 
 import reflex as rx
 
-from imageshare.db import run_in_session
+from imageshare.auth.viewer import Viewer
 from imageshare.errors import ServiceError
 from imageshare.images import removal
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
 from imageshare.links import profile_href
 from imageshare.ui.state.session import SessionState
+from imageshare.wiring import installed
+
+
+def remove_images(viewer: Viewer, image_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The viewer's images deleted with the app's storage (the edit dialog's Delete and
+    the profile's bulk delete). Blocking: in a worker thread, where the app's storage
+    may be built."""
+    app = installed()
+    return removal.remove_images(viewer, image_ids, storage=app.storage, sessions=app.session)
 
 
 class EditState(rx.State):
@@ -55,7 +64,7 @@ class EditState(rx.State):
             return image, images.tags_for(db, viewer=viewer, image_ids=[image.id])[image.id]
 
         try:
-            image, tags = await run_in_session(work)
+            image, tags = await installed().run(work)
         except ServiceError as refused:
             return rx.toast.error(str(refused))
         self.image_id, self.origin = image_id, origin
@@ -92,7 +101,7 @@ class EditState(rx.State):
         try:
             self.busy = True
             yield
-            await run_in_session(
+            await installed().run(
                 lambda db: images.update_image(db, viewer=viewer, image_id=image_id, patch=patch)
             )
         except ServiceError as refused:
@@ -120,7 +129,7 @@ class EditState(rx.State):
             image_id, title, origin = uuid.UUID(self.image_id), self.title, self.origin
             self.busy = True
         try:
-            await asyncio.to_thread(removal.remove_images, viewer, [image_id])
+            await asyncio.to_thread(lambda: remove_images(viewer, [image_id]))
         except ServiceError as refused:
             async with self:
                 self.busy = self.confirming_delete = False

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from imageshare.db import run_in_session
 from imageshare.errors import InvalidInput
 from imageshare.images import listing
 from imageshare.links import gallery_href
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.views import Card, card
+from imageshare.wiring import installed
 
 
 class GalleryState(rx.State):
@@ -75,9 +75,10 @@ class GalleryState(rx.State):
                 )
             except InvalidInput as invalid:
                 page, notice = listing.gallery(db, viewer=viewer, filters=filters), str(invalid)
-            return [card(item) for item in page.items], page, notice
+            media = installed().media
+            return [card(item, media) for item in page.items], page, notice
 
-        self.cards, page, notice = await run_in_session(work)
+        self.cards, page, notice = await installed().run(work)
         self.newer_href = self._href(before=page.before) if page.before else ""
         self.older_href = self._href(after=page.after) if page.after else ""
         self.loaded = True

@@ -23,9 +23,8 @@ import reflex as rx
 
 from imageshare.comments import service as comments
 from imageshare.comments.service import CommentPage
-from imageshare.db import run_in_session
 from imageshare.errors import NotFound, ServiceError
-from imageshare.events import get_events, image_topic
+from imageshare.events import image_topic
 from imageshare.images import detail as details
 from imageshare.images.kinds import RenditionName
 from imageshare.images.service import best_rendition
@@ -34,6 +33,7 @@ from imageshare.sharing import service as sharing
 from imageshare.ui import format
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.views import CommentItem, PictureUrls, comment_item, picture_urls
+from imageshare.wiring import installed
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +116,9 @@ class ImageState(rx.State):
                 found = details.get_detail(db, viewer=viewer, image_id=image_id)
                 page = comments.list_comments(db, viewer=viewer, image_id=image_id)
                 count = comments.count_comments(db, viewer=viewer, image_id=image_id)
-                return found, picture_urls(found), page, count
+                return found, picture_urls(found, installed().media), page, count
 
-            found, urls, page, count = await run_in_session(work)
+            found, urls, page, count = await installed().run(work)
         except NotFound:
             self.image_id, self.found, self.loaded = "", False, True
             return
@@ -195,7 +195,7 @@ class CommentsState(ImageState):
         self.posting = True
         yield
         try:
-            added = await run_in_session(
+            added = await installed().run(
                 lambda db: comments.add_comment(db, viewer=viewer, image_id=image_id, body=body)
             )
         except ServiceError as refused:
@@ -210,7 +210,7 @@ class CommentsState(ImageState):
     async def delete_comment(self, comment_id: int):
         viewer = await self._viewer()
         try:
-            await run_in_session(
+            await installed().run(
                 lambda db: comments.delete_comment(db, viewer=viewer, comment_id=comment_id)
             )
         except NotFound:
@@ -224,7 +224,7 @@ class CommentsState(ImageState):
     async def more_comments(self):
         viewer = await self._viewer()
         image_id, after = uuid.UUID(self.image_id), self.comments_after
-        page = await run_in_session(
+        page = await installed().run(
             lambda db: comments.list_comments(db, viewer=viewer, image_id=image_id, after=after)
         )
         for item in page.items:
@@ -254,7 +254,7 @@ class CommentsState(ImageState):
             viewer = (await self.get_state(SessionState)).viewer()
         if not image_id:
             return
-        async with get_events().subscribe(image_topic(image_id)) as events:
+        async with installed().events.subscribe(image_topic(image_id)) as events:
             while True:
                 event = await events.next(timeout=WATCH_CHECK_SECONDS)
                 async with self:
@@ -268,7 +268,7 @@ class CommentsState(ImageState):
         comment_id = event.data.get("comment_id")
         if event.kind == comments.ADDED:
             try:
-                added = await run_in_session(
+                added = await installed().run(
                     lambda db: comments.get_comment(db, viewer=viewer, comment_id=comment_id)
                 )
             except NotFound:
@@ -290,19 +290,19 @@ class ShareState(ImageState):
 
     def _show_link(self, share_code: str) -> None:
         """Another image's link (from ImageState.load)."""
-        self.share_url = sharing.share_url(share_code)
+        self.share_url = sharing.share_url(installed().settings.public_url, share_code)
 
     @rx.event
     async def new_share_link(self):
         viewer = await self._viewer()
         image_id = uuid.UUID(self.image_id)
         try:
-            code = await run_in_session(
+            code = await installed().run(
                 lambda db: sharing.regenerate_code(db, viewer=viewer, image_id=image_id)
             )
         except ServiceError as refused:
             return rx.toast.error(str(refused))
-        self.share_url = sharing.share_url(code)
+        self.share_url = sharing.share_url(installed().settings.public_url, code)
         return rx.toast.success("New link made. The old one no longer works.")
 
     @rx.event

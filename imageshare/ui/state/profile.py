@@ -8,14 +8,15 @@ import uuid
 
 import reflex as rx
 
-from imageshare.db import run_in_session
 from imageshare.errors import InvalidInput, NotFound, ServiceError
-from imageshare.images import listing, removal, visibility
+from imageshare.images import listing, visibility
 from imageshare.links import profile_href
 from imageshare.ui import format
+from imageshare.ui.state.edit import remove_images
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.views import Card, card
 from imageshare.users import service as users
+from imageshare.wiring import installed
 
 
 class ProfileState(rx.State):
@@ -71,10 +72,11 @@ class ProfileState(rx.State):
                 page = listing.of_owner(db, viewer=viewer, owner=owner)
             count = listing.count_of_owner(db, viewer=viewer, owner=owner)
             # Built here, off the event loop: signing media URLs may fetch credentials.
-            return owner, page, count, [card(item) for item in page.items]
+            media = installed().media
+            return owner, page, count, [card(item, media) for item in page.items]
 
         try:
-            owner, page, count, cards = await run_in_session(work)
+            owner, page, count, cards = await installed().run(work)
         except NotFound:
             self.username, self.found, self.loaded = username, False, True
             return
@@ -114,7 +116,7 @@ class ProfileState(rx.State):
             ids = [uuid.UUID(image_id) for image_id in self.selected]
             self.deleting = True
         try:
-            deleted = await asyncio.to_thread(removal.remove_images, viewer, ids)
+            deleted = await asyncio.to_thread(lambda: remove_images(viewer, ids))
         except ServiceError as refused:
             async with self:
                 self.deleting = self.confirming_bulk_delete = False

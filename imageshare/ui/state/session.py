@@ -15,9 +15,9 @@ import reflex as rx
 from imageshare.auth import sessions
 from imageshare.auth.routes import login_url
 from imageshare.auth.viewer import ANONYMOUS, Viewer
-from imageshare.db import run_in_session
 from imageshare.links import profile_href
 from imageshare.ui import format
+from imageshare.wiring import installed
 
 
 def _lookup(token: str | None):
@@ -27,7 +27,7 @@ def _lookup(token: str | None):
             return None
         return (user.id, user.username, user.display_name, user.avatar_url or "")
 
-    return run_in_session(work)
+    return installed().run(work)
 
 
 class SessionState(rx.State):

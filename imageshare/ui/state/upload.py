@@ -21,20 +21,18 @@ from typing import Any
 import reflex as rx
 
 from imageshare.auth.viewer import Viewer
-from imageshare.db import run_in_session
 from imageshare.errors import InvalidInput, NotAllowed
-from imageshare.events import Subscription, get_events, owner_topic
+from imageshare.events import Subscription, owner_topic
 from imageshare.images import service as images
 from imageshare.images import uploads
 from imageshare.images.kinds import STATUS_CHANGED, Status, Visibility
 from imageshare.images.received import ReceivedFile
 from imageshare.images.service import ImageDetails
-from imageshare.images.tier import get_tier
 from imageshare.images.uploads import UploadDetails, UploadOutcome
 from imageshare.links import image_href
-from imageshare.settings import get_settings
 from imageshare.ui.reflex_compat import UPLOAD_FILES_JS_NAME, upload_files_var
 from imageshare.ui.state.session import SessionState
+from imageshare.wiring import installed
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +121,7 @@ class UploadState(rx.State):
                 self.error = str(invalid)
             return
 
-        settings = get_settings()
+        settings = installed().settings
         claimed = {
             _basename(str(m.get("path") or m.get("name"))): m.get("size") for m in meta or []
         }
@@ -136,7 +134,7 @@ class UploadState(rx.State):
 
         assert viewer.user_id is not None  # check_may_upload passed
         # Subscribed before the first file is submitted, so no status event is missed.
-        async with get_events().subscribe(owner_topic(viewer.user_id)) as events:
+        async with installed().events.subscribe(owner_topic(viewer.user_id)) as events:
             processing: dict[str, str] = {}  # image id -> file name, until ready or failed
 
             def hand_over(received: ReceivedFile) -> asyncio.Task:
@@ -192,9 +190,9 @@ async def _submit(
     name = received.filename
     await board.update(name, "checking", "Checking…", received=received.size)
     try:
-        # In the thread, get_tier() too: its first call builds the storage and queue clients.
+        # The tier in the thread too: its first use builds the storage and queue clients.
         outcome: UploadOutcome = await asyncio.to_thread(
-            lambda: get_tier().uploads.submit(received, details, viewer)
+            lambda: installed().tier.uploads.submit(received, details, viewer)
         )
     except Exception:
         logger.exception("storing upload %s failed", name)
@@ -230,7 +228,7 @@ async def _follow_processing(
 
 async def _show_finished(board: _Board, processing: dict[str, str], viewer: Viewer) -> None:
     ids = [uuid.UUID(i) for i in processing]
-    rows = await run_in_session(
+    rows = await installed().run(
         lambda db: [images.get_for_viewer(db, viewer=viewer, image_id=i) for i in ids]
     )
     for image_id, row in zip(ids, rows, strict=True):

@@ -1,7 +1,8 @@
 """What the pages hold in state: plain, serialisable views of the services' answers.
 
 Media URLs are decided here through images.media.media_url, the one function that
-knows public from private; nothing else in the UI builds one.
+knows public from private (bound to the app as MediaUrls); nothing else in the UI
+builds one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from imageshare.comments.service import CommentView
 from imageshare.images.detail import ImageDetail
 from imageshare.images.kinds import RenditionName, Status
 from imageshare.images.listing import Listed
-from imageshare.images.media import media_url, original_download_url
+from imageshare.images.media import MediaUrls
 from imageshare.images.models import Image, Rendition
 from imageshare.images.service import best_rendition
 from imageshare.links import gallery_href, image_href, profile_href
@@ -60,21 +61,23 @@ class PictureUrls:
     original: str  # the owner's download of the file as uploaded; "" for anyone else
 
 
-def picture_urls(found: ImageDetail) -> PictureUrls:
+def picture_urls(found: ImageDetail, media: MediaUrls) -> PictureUrls:
     """Signed where needed: call it off the event loop (signing may fetch credentials)."""
     image = found.image
     return PictureUrls(
-        large=rendition_url(image, best_rendition(found.renditions, RenditionName.LARGE)),
-        medium=rendition_url(image, best_rendition(found.renditions, RenditionName.MEDIUM)),
-        original=original_download_url(image) if found.viewer_is_owner else "",
+        large=rendition_url(image, best_rendition(found.renditions, RenditionName.LARGE), media),
+        medium=rendition_url(image, best_rendition(found.renditions, RenditionName.MEDIUM), media),
+        original=media.original(image) if found.viewer_is_owner else "",
     )
 
 
-def rendition_url(image: Image, rendition: Rendition | None) -> str:
-    return media_url(image, rendition.key) if rendition is not None else ""
+def rendition_url(image: Image, rendition: Rendition | None, media: MediaUrls) -> str:
+    return media.url(image, rendition.key) if rendition is not None else ""
 
 
-def srcset(image: Image, renditions: dict[RenditionName, Rendition], *names) -> str:
+def srcset(
+    image: Image, renditions: dict[RenditionName, Rendition], *names, media: MediaUrls
+) -> str:
     """`url 300w, url 1024w` for the distinct renditions among `names`."""
     parts, widths = [], set()
     for name in names:
@@ -82,18 +85,18 @@ def srcset(image: Image, renditions: dict[RenditionName, Rendition], *names) -> 
         if rendition is None or rendition.width in widths:
             continue
         widths.add(rendition.width)
-        parts.append(f"{media_url(image, rendition.key)} {rendition.width}w")
+        parts.append(f"{media.url(image, rendition.key)} {rendition.width}w")
     return ", ".join(parts)
 
 
-def card(listed: Listed) -> Card:
+def card(listed: Listed, media: MediaUrls) -> Card:
     image, renditions = listed.image, listed.renditions
     return Card(
         id=str(image.id),
         href=image_href(image.id),
         title=image.title,
-        src=rendition_url(image, renditions.get(RenditionName.THUMB)),
-        srcset=srcset(image, renditions, RenditionName.THUMB, RenditionName.MEDIUM),
+        src=rendition_url(image, renditions.get(RenditionName.THUMB), media),
+        srcset=srcset(image, renditions, RenditionName.THUMB, RenditionName.MEDIUM, media=media),
         placeholder=image.placeholder,
         owner_username=listed.owner.username,
         owner_name=listed.owner.display_name,

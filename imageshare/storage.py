@@ -6,7 +6,6 @@ thread. `build_storage` is the one place that picks an implementation from setti
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import os
@@ -24,7 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from imageshare.settings import Settings, get_settings
+from imageshare.settings import Settings
 
 # Keys are ours (originals/{uuid}, renditions/{uuid}/{name}.webp), never user input;
 # the pattern still refuses anything that could climb out of a folder.
@@ -298,9 +297,3 @@ def build_storage(settings: Settings) -> Storage:
             endpoint_url=settings.s3_endpoint_url,
         )
     return LocalStorage(settings.media_root, secret_key=settings.secret_key)
-
-
-@functools.cache
-def get_storage() -> Storage:
-    """The process-wide storage, built once from settings."""
-    return build_storage(get_settings())
