@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -117,7 +118,12 @@ def _read_header(path: Path) -> Inspection:
         except _Damaged as damage:
             raise RejectedImage(f"the image cannot be read ({damage})") from None
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            # Between the limit and twice it Pillow only warns; inspect() refuses those
+            # files itself, with a sentence, so the warning would be noise in the log.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             fmt = image.format or ""
             width, height = image.size
             return Inspection(
