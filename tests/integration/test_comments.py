@@ -453,7 +453,7 @@ def test_redis_events_of_a_rolled_back_comment_never_leave_the_process(engine, s
         # The positive control: a comment committed next is heard of, through the same
         # Redis, after anything the rolled-back one could have sent. (On SQLite the two
         # may share an id, so it is the count that tells them apart.)
-        with session_scope(engine) as db:
+        with session_scope(engine, events=redis_events) as db:
             kept = comments.add_comment(db, viewer=author, image_id=image_id, body="yes")
         expected = [Event(topic, comments.ADDED, {"comment_id": kept.id})]
         assert page.wait_for(1) == expected
