@@ -111,9 +111,10 @@ def build_wiring(settings: Settings) -> Wiring:
     # Pillow's decompression-bomb guard is one number for the whole process, and the
     # one place it is set is here, from MAX_IMAGE_PIXELS. Inspection and the worker check
     # the pixel count themselves, from the header, against the same setting and refuse
-    # with a sentence; Pillow then only warns about what they refuse anyway, and past
-    # twice the limit refuses to open the file at all (inspection reports that as the
-    # same refusal). A process that builds no wiring keeps Pillow's own default.
+    # with a sentence (inspection silences Pillow's warning for what it refuses anyway);
+    # past twice the limit Pillow refuses to open the file at all, which inspection
+    # reports as the same refusal. A process that builds no wiring keeps Pillow's own
+    # default.
     Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     return Wiring(
         settings=settings,
