@@ -65,8 +65,9 @@ class AccessTokensState(rx.State):
         return len(self.tokens)
 
     @rx.event
-    def set_name(self, value: str):
-        self.name = value
+    async def set_name(self, value: str):
+        if (await SessionState.of(self)).signed_in:
+            self.name = str(value)[: access_tokens.MAX_NAME_LENGTH]
 
     async def _viewer(self):
         return (await self.get_state(SessionState)).viewer()

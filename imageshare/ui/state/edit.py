@@ -57,17 +57,21 @@ class EditState(rx.State):
     @rx.event
     async def start_edit(self, image_id: str, origin: str):
         viewer = await self._viewer()
+        try:
+            wanted = uuid.UUID(str(image_id))
+        except ValueError:
+            return rx.toast.error("There is no such image.")
 
         def work(db):
             # get_own decides who may change it: NotFound or NotAllowed for anyone else.
-            image = images.get_own(db, viewer=viewer, image_id=uuid.UUID(image_id))
+            image = images.get_own(db, viewer=viewer, image_id=wanted)
             return image, images.tags_for(db, viewer=viewer, image_ids=[image.id])[image.id]
 
         try:
             image, tags = await installed().run(work)
         except ServiceError as refused:
             return rx.toast.error(str(refused))
-        self.image_id, self.origin = image_id, origin
+        self.image_id, self.origin = str(wanted), "image" if origin == "image" else "profile"
         self.title, self.description, self.location = image.title, image.description, image.location
         self.tags = ", ".join(tags)
         self.visibility = image.visibility.value
@@ -83,7 +87,8 @@ class EditState(rx.State):
 
     @rx.event
     def set_visibility(self, value: str):
-        self.visibility = value
+        if value in Visibility.__members__.values():
+            self.visibility = str(value)
 
     @rx.event
     async def save(self, form: dict):
@@ -113,7 +118,9 @@ class EditState(rx.State):
 
     @rx.event
     def ask_delete(self, image_id: str, title: str, origin: str):
-        self.image_id, self.title, self.origin = image_id, title, origin
+        # Shown in the dialog only; what is deleted is decided by the service.
+        self.image_id, self.title = str(image_id)[:36], str(title)[: images.MAX_TITLE]
+        self.origin = "image" if origin == "image" else "profile"
         self.error, self.busy, self.confirming_delete = "", False, True
 
     @rx.event

@@ -178,8 +178,10 @@ class CommentsState(ImageState):
         return len(self.draft.strip())
 
     @rx.event
-    def set_draft(self, value: str):
-        self.draft = value
+    async def set_draft(self, value: str):
+        # A draft is a comment's length at most, and only a signed-in person writes one.
+        if (await SessionState.of(self)).signed_in:
+            self.draft = str(value)[: comments.MAX_LENGTH]
 
     def _show_first_page(self, page: CommentPage, count: int) -> None:
         """The first page of another image's comments (from ImageState.load)."""

@@ -95,6 +95,9 @@ class ProfileState(rx.State):
 
     @rx.event
     def toggle_selected(self, image_id: str, checked: bool):
+        # Only the owner selects, and only images on the page: never more than a page.
+        if not self.is_owner or image_id not in {card.id for card in self.cards}:
+            return
         if checked and image_id not in self.selected:
             self.selected = [*self.selected, image_id]
         elif not checked:

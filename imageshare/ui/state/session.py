@@ -59,6 +59,13 @@ class SessionState(rx.State):
             return ANONYMOUS
         return Viewer(user_id=self._user_id, username=self.username)
 
+    @staticmethod
+    async def of(state: rx.State) -> SessionState:
+        """The tab's session state, from any other state of the tab."""
+        session = await state.get_state(SessionState)
+        assert isinstance(session, SessionState)
+        return session
+
     @rx.event
     async def load_viewer(self):
         """Run on every page load: the cookie decides, not what this tab remembered."""

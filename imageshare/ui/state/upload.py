@@ -27,7 +27,14 @@ from imageshare.images import service as images
 from imageshare.images import uploads
 from imageshare.images.kinds import STATUS_CHANGED, Status, Visibility
 from imageshare.images.received import ReceivedFile
-from imageshare.images.service import ImageDetails
+from imageshare.images.service import (
+    MAX_DESCRIPTION,
+    MAX_LOCATION,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_TITLE,
+    ImageDetails,
+)
 from imageshare.images.uploads import UploadDetails, UploadOutcome
 from imageshare.links import image_href
 from imageshare.ui.reflex_compat import UPLOAD_FILES_JS_NAME, upload_files_var
@@ -38,6 +45,10 @@ logger = logging.getLogger(__name__)
 
 UPLOAD_ID = "images"
 MAX_FILES = 20
+# Longest file name kept (the longest most file systems allow).
+MAX_FILE_NAME = 255
+# The tags field: as many tags as allowed, each as long as allowed, with separators.
+MAX_TAGS_TEXT = MAX_TAGS * (MAX_TAG_LENGTH + 3)
 PROGRESS_EVERY_SECONDS = 0.25
 # How long the page follows processing before it leaves the rest to the profile page.
 FOLLOW_PROCESSING_SECONDS = 300
@@ -73,25 +84,42 @@ class UploadState(rx.State):
     busy: bool = False
     error: str = ""
 
-    @rx.event
-    def set_title(self, name: str, value: str):
-        self.titles[name] = value
+    # What the browser sends is kept to what the form may hold: the fields' own limits
+    # (the service refuses longer text with a sentence when the batch is sent), one title
+    # per file of a batch, and nothing at all from a tab that is not signed in. Events
+    # can be sent by hand, and the whole state is stored again after every one.
+
+    async def _may_fill(self) -> bool:
+        return (await SessionState.of(self)).signed_in
 
     @rx.event
-    def set_description(self, value: str):
-        self.description = value
+    async def set_title(self, name: str, value: str):
+        name = _basename(str(name))[:MAX_FILE_NAME]
+        if not name or not await self._may_fill():
+            return
+        if name not in self.titles and len(self.titles) >= MAX_FILES:
+            return  # more titles than a batch has files
+        self.titles[name] = str(value)[:MAX_TITLE]
 
     @rx.event
-    def set_location(self, value: str):
-        self.location = value
+    async def set_description(self, value: str):
+        if await self._may_fill():
+            self.description = str(value)[:MAX_DESCRIPTION]
 
     @rx.event
-    def set_tags(self, value: str):
-        self.tags = value
+    async def set_location(self, value: str):
+        if await self._may_fill():
+            self.location = str(value)[:MAX_LOCATION]
 
     @rx.event
-    def set_visibility(self, value: str):
-        self.visibility = value
+    async def set_tags(self, value: str):
+        if await self._may_fill():
+            self.tags = str(value)[:MAX_TAGS_TEXT]
+
+    @rx.event
+    async def set_visibility(self, value: str):
+        if value in Visibility.__members__.values() and await self._may_fill():
+            self.visibility = str(value)
 
     @rx.event
     def start_over(self):
