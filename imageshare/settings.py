@@ -65,6 +65,7 @@ class Settings:
     worker_memory_budget: int
     job_lease_seconds: int
     worker_shutdown_seconds: int
+    session_recheck_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -121,6 +122,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         job_lease_seconds=env.integer("JOB_LEASE_SECONDS", 60, minimum=3, maximum=43_200),
         # Within the orchestrator's stop timeout (ECS: stopTimeout, infra/terraform/worker.tf).
         worker_shutdown_seconds=env.integer("WORKER_SHUTDOWN_SECONDS", 20, minimum=0),
+        # How old a page's proof of its session may be when it changes something: signing
+        # out elsewhere (or the session expiring) ends an open tab's powers this soon.
+        session_recheck_seconds=env.integer("SESSION_RECHECK_SECONDS", 30, minimum=0, maximum=300),
     )
     _check_consistency(settings)
     if settings.is_production:

@@ -37,6 +37,7 @@ locals {
     "WORKER_MEMORY_BUDGET",
     "WORKER_SHUTDOWN_SECONDS",
     "JOB_LEASE_SECONDS",
+    "SESSION_RECHECK_SECONDS",
     "REFLEX_REDIS_URL",
     "REFLEX_IGNORE_REDIS_CONFIG_ERROR",
   ]
@@ -96,6 +97,9 @@ locals {
     WORKER_CONCURRENCY      = ""
     WORKER_MEMORY_BUDGET    = ""
     WORKER_SHUTDOWN_SECONDS = ""
+
+    # Left to the app's default unless var.extra_environment says otherwise.
+    SESSION_RECHECK_SECONDS = ""
   }
 
   container_environment = [

@@ -70,7 +70,7 @@ class AccessTokensState(rx.State):
             self.name = str(value)[: access_tokens.MAX_NAME_LENGTH]
 
     async def _viewer(self):
-        return (await self.get_state(SessionState)).viewer()
+        return await (await SessionState.of(self)).current_viewer()
 
     async def _reload(self, viewer) -> None:
         items = await installed().run(

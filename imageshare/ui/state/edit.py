@@ -45,7 +45,7 @@ class EditState(rx.State):
     _shown: dict[str, str] = {}
 
     async def _viewer(self):
-        return (await self.get_state(SessionState)).viewer()
+        return await (await SessionState.of(self)).current_viewer()
 
     def _refresh(self):
         # Imported here: those states import the components that use this one.

@@ -62,7 +62,7 @@ class GalleryState(rx.State):
         )
         self.tag, self.location = filters.tag, filters.location
         self.user, self.q = filters.uploader, filters.search
-        viewer = (await self.get_state(SessionState)).viewer()
+        viewer = await (await SessionState.of(self)).current_viewer()
         after, before = params.get("after") or None, params.get("before") or None
 
         def work(db):

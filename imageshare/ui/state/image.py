@@ -98,7 +98,7 @@ class ImageState(rx.State):
         return profile_href(self.owner_username)
 
     async def _viewer(self):
-        return (await self.get_state(SessionState)).viewer()
+        return await (await SessionState.of(self)).current_viewer()
 
     @rx.event
     async def load(self):
@@ -253,7 +253,7 @@ class CommentsState(ImageState):
         """Apply others' new and deleted comments while this page shows this image."""
         async with self:
             image_id = self.image_id
-            viewer = (await self.get_state(SessionState)).viewer()
+            viewer = await (await SessionState.of(self)).current_viewer()
         if not image_id:
             return
         async with installed().events.subscribe(image_topic(image_id)) as events:

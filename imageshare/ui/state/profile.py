@@ -52,7 +52,7 @@ class ProfileState(rx.State):
         return format.initials(self.display_name)
 
     async def _viewer(self):
-        return (await self.get_state(SessionState)).viewer()
+        return await (await SessionState.of(self)).current_viewer()
 
     @rx.event
     async def load(self):

@@ -8,7 +8,9 @@ to /auth/*, after which every tab re-derives the same answer.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 
 import reflex as rx
 
@@ -18,6 +20,10 @@ from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.links import profile_href
 from imageshare.ui import format
 from imageshare.wiring import installed
+
+
+def _digest(token: str | None) -> str:
+    return hashlib.sha256(token.encode()).hexdigest() if token else ""
 
 
 def _lookup(token: str | None):
@@ -38,6 +44,12 @@ class SessionState(rx.State):
     # Sign-in that comes back to the page the person is on.
     login_url: str = "/auth/login"
     _user_id: int | None = None
+    # Which session cookie this tab's identity was proved from (a digest, backend only),
+    # and when: a change re-proves it when the proof is older than
+    # SESSION_RECHECK_SECONDS, or at once when the tab's connection carries another
+    # cookie (or none: a tab token replayed without its cookie is anonymous).
+    _proved_with: str = ""
+    _proved_at: float = 0.0
 
     @rx.var
     def initials(self) -> str:
@@ -66,12 +78,27 @@ class SessionState(rx.State):
         assert isinstance(session, SessionState)
         return session
 
+    async def current_viewer(self) -> Viewer:
+        """The viewer for a change: as viewer(), with the session proved again when the
+        proof is stale or the connection's cookie is not the one it was proved with, so
+        that signing out anywhere ends this tab's powers too."""
+        if self._user_id is None:
+            return ANONYMOUS
+        token = sessions.token_from_cookie_header(self.router.headers.cookie)
+        recheck = installed().settings.session_recheck_seconds
+        if _digest(token) != self._proved_with or time.time() - self._proved_at >= recheck:
+            await self._prove(token)
+        return self.viewer()
+
     @rx.event
     async def load_viewer(self):
         """Run on every page load: the cookie decides, not what this tab remembered."""
         self.login_url = login_url(self._current_path())
-        token = sessions.token_from_cookie_header(self.router.headers.cookie)
+        await self._prove(sessions.token_from_cookie_header(self.router.headers.cookie))
+
+    async def _prove(self, token: str | None) -> None:
         found = await _lookup(token)
+        self._proved_with, self._proved_at = _digest(token), time.time()
         if found is None:
             self._user_id, self.signed_in = None, False
             self.username = self.display_name = self.avatar_url = ""

@@ -134,7 +134,7 @@ class UploadState(rx.State):
     async def receive(self, chunks: rx.UploadChunkIterator, titles: dict, meta: list):
         """Runs as the files stream in. Returning before the last chunk aborts the request."""
         async with self:
-            viewer: Viewer = (await self.get_state(SessionState)).viewer()
+            viewer: Viewer = await (await SessionState.of(self)).current_viewer()
             batch = dict(description=self.description, location=self.location, tags=self.tags,
                          visibility=self.visibility)  # fmt: skip
         try:
