@@ -28,6 +28,10 @@ PREFIX = "isk_"
 DISPLAY_LENGTH = 8
 MAX_NAME_LENGTH = 100
 MAX_PER_PERSON = 20
+# How long a new token works, as the settings page offers it (days; None: no expiry).
+# A token that never expires is offered with a warning: a leaked one works until revoked.
+LIFETIMES: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "never": None}
+DEFAULT_LIFETIME = "90"
 # last_used_at is recorded at most this often, so API calls do not each write a row.
 TOUCH_AFTER = timedelta(minutes=1)
 # Longer than any secret we make; anything longer is refused before it is hashed.
@@ -55,11 +59,23 @@ def clean_name(name: str | None) -> str:
     return text.at_most(name, MAX_NAME_LENGTH, "A token name")
 
 
-def create(db: Session, *, viewer: Viewer, name: str) -> tuple[AccessToken, str]:
-    """A new token for the viewer; returns the row and the secret (never stored)."""
+def lifetime_of(choice: str) -> timedelta | None:
+    """A lifetime offered on the settings page ("30", "90", "365" days, or "never"), or
+    InvalidInput for anything else."""
+    if choice not in LIFETIMES:
+        raise InvalidInput("Choose how long the token works: 30, 90 or 365 days, or no expiry.")
+    days = LIFETIMES[choice]
+    return None if days is None else timedelta(days=days)
+
+
+def create(
+    db: Session, *, viewer: Viewer, name: str, lifetime: str = DEFAULT_LIFETIME
+) -> tuple[AccessToken, str]:
+    """A new token for the viewer, working for `lifetime` (see lifetime_of); returns the
+    row and the secret (never stored)."""
     if viewer.user_id is None:
         raise NotAllowed("Sign in to create an access token.")
-    name = clean_name(name)
+    name, works_for = clean_name(name), lifetime_of(lifetime)
     # Locks the person's row (Postgres), so two creations at once cannot both pass the limit.
     db.exec(select(User.id).where(User.id == viewer.user_id).with_for_update()).first()
     count = db.exec(
@@ -78,7 +94,8 @@ def create(db: Session, *, viewer: Viewer, name: str) -> tuple[AccessToken, str]
         name=name,
         display_prefix=secret[len(PREFIX) : len(PREFIX) + DISPLAY_LENGTH],
         token_hash=_hash(secret),
-        created_at=utcnow(),
+        created_at=(now := utcnow()),
+        expires_at=None if works_for is None else now + works_for,
     )
     db.add(token)
     db.flush()
@@ -122,6 +139,8 @@ def viewer_for_secret(db: Session, *, secret: str | None) -> Viewer | None:
         return None
     token, user = found
     now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        return None  # as if revoked: the API says it is not valid
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_AFTER:
         token.last_used_at = now
         db.add(token)

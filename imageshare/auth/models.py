@@ -43,3 +43,5 @@ class AccessToken(SQLModel, table=True):
     created_at: datetime = timestamp()
     # Recorded at most once a minute (see access_tokens.TOUCH_AFTER); None until used.
     last_used_at: datetime | None = timestamp(nullable=True)
+    # Chosen when it is made (access_tokens.LIFETIMES); None: it never expires.
+    expires_at: datetime | None = timestamp(nullable=True)

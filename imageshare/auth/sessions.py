@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlmodel import Session, col
@@ -56,6 +56,12 @@ def user_for_token(db: Session, *, token: str | None) -> User | None:
         session.expires_at = now + LIFETIME
         db.add(session)
     return db.get(User, session.user_id)
+
+
+def began_at(db: Session, *, token: str | None) -> datetime | None:
+    """When the session behind a cookie's token began (its sign-in); None if none."""
+    session = db.get(WebSession, _hash(token)) if token else None
+    return None if session is None else session.created_at
 
 
 def viewer_for_token(db: Session, *, token: str | None) -> Viewer:

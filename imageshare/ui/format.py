@@ -37,6 +37,14 @@ def exact(when: datetime) -> str:
     return when.strftime("%-d %B %Y, %H:%M UTC")
 
 
+def expiry(when: datetime | None, now: datetime | None = None) -> str:
+    """ "Expires 12 March 2027", "Expired 1 March 2027", "Never expires"."""
+    if when is None:
+        return "Never expires"
+    verb = "Expired" if when <= (now or utcnow()) else "Expires"
+    return f"{verb} {when.strftime('%-d %B %Y')}"
+
+
 def day(when: datetime) -> str:
     return when.strftime("%B %Y")
 

@@ -212,3 +212,39 @@ def test_deleting_a_person_deletes_their_tokens(engine, people):
         db.commit()
         assert rows(db) == []
         assert access_tokens.viewer_for_secret(db, secret=secret) is None
+
+
+def test_a_token_works_for_the_lifetime_chosen_and_then_is_refused(engine, people):
+    owner, _ = people
+    with Session(engine) as db:
+        made = {
+            choice: access_tokens.create(db, viewer=owner, name=choice, lifetime=choice)
+            for choice in ("30", "90", "365", "never")
+        }
+        db.commit()
+        now = utcnow()
+        for choice, days in (("30", 30), ("90", 90), ("365", 365)):
+            expires = made[choice][0].expires_at
+            assert expires is not None
+            assert abs(expires - (now + timedelta(days=days))) < timedelta(minutes=1)
+        assert made["never"][0].expires_at is None
+        # The default is 90 days: a token made without a choice still ends.
+        default, _ = access_tokens.create(db, viewer=owner, name="default")
+        assert default.expires_at is not None and default.expires_at - now > timedelta(days=89)
+
+        month_token, month_secret = made["30"]
+        assert access_tokens.viewer_for_secret(db, secret=month_secret) == owner
+        month_token.expires_at = utcnow() - timedelta(seconds=1)  # its 30 days are over
+        db.add(month_token)
+        db.commit()
+        assert access_tokens.viewer_for_secret(db, secret=month_secret) is None
+        assert access_tokens.viewer_for_secret(db, secret=made["never"][1]) == owner
+
+
+def test_a_lifetime_not_offered_is_refused_and_makes_nothing(engine, people):
+    owner, _ = people
+    with Session(engine) as db:
+        for wrong in ("7", "forever", "", "90 days"):
+            with pytest.raises(InvalidInput, match="30, 90 or 365 days"):
+                access_tokens.create(db, viewer=owner, name="x", lifetime=wrong)
+        assert rows(db) == []

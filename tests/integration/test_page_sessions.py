@@ -17,10 +17,12 @@ from reflex.istate.data import RouterData
 from sqlmodel import select
 
 from imageshare.auth import sessions
+from imageshare.auth.models import AccessToken
 from imageshare.auth.viewer import ANONYMOUS
 from imageshare.comments.models import Comment
+from imageshare.ui.state.access_tokens import AccessTokensState
 from imageshare.ui.state.image import CommentsState, ImageState
-from imageshare.ui.state.session import SessionState
+from imageshare.ui.state.session import RECENT_SIGN_IN_MINUTES, SessionState
 from tests.harness.rows import image, person
 
 pytestmark = pytest.mark.integration
@@ -100,3 +102,16 @@ def test_a_tab_token_replayed_without_its_cookie_is_anonymous_at_once(signed_in)
     run(CommentsState.post_comment, substate(root, CommentsState), {"body": "stolen"})
     assert comments_in(app_db) == []
     assert asyncio.run(substate(root, SessionState).current_viewer()) == ANONYMOUS
+
+
+def test_creating_a_token_asks_for_a_recent_sign_in(signed_in):
+    app_db, root, _ = signed_in
+    tokens, session = substate(root, AccessTokensState), substate(root, SessionState)
+    session._signed_in_at -= (RECENT_SIGN_IN_MINUTES + 1) * 60  # signed in 11 minutes ago
+    said = run(AccessTokensState.create, tokens, {"name": "script"})
+    assert "sign in again first" in repr(said) and "/auth/login" in repr(said)
+    session._signed_in_at += (RECENT_SIGN_IN_MINUTES + 1) * 60  # just signed in
+    run(AccessTokensState.create, tokens, {"name": "script"})
+    with app_db.session() as db:
+        (made,) = db.exec(select(AccessToken)).all()
+        assert made.name == "script" and made.expires_at is not None  # 90 days by default

@@ -77,6 +77,17 @@ def new_token_form() -> rx.Component:
                     flex="1",
                     min_width="12rem",
                 ),
+                rx.select.root(
+                    rx.select.trigger(aria_label="Expires", id="new-token-lifetime"),
+                    rx.select.content(
+                        rx.select.item("Expires in 30 days", value="30"),
+                        rx.select.item("Expires in 90 days", value="90"),
+                        rx.select.item("Expires in a year", value="365"),
+                        rx.select.item("Never expires", value="never"),
+                    ),
+                    value=AccessTokensState.lifetime,
+                    on_change=AccessTokensState.set_lifetime,
+                ),
                 rx.button(
                     "Create token",
                     type="submit",
@@ -86,6 +97,16 @@ def new_token_form() -> rx.Component:
                 gap="0.5rem",
                 wrap="wrap",
                 width="100%",
+            ),
+            rx.cond(
+                AccessTokensState.lifetime == "never",
+                rx.text(
+                    "A token that never expires works until you revoke it, also if it leaks. "
+                    "Prefer an expiry, and make a new token when it ends.",
+                    size="1",
+                    color_scheme="amber",
+                    id="never-expires-warning",
+                ),
             ),
             spacing="1",
             width="100%",
@@ -171,6 +192,8 @@ def token_row(item: rx.Var[TokenItem]) -> rx.Component:
                     rx.el.time(item.created_ago, title=item.created_exact),
                     " · Last used ",
                     rx.el.time(item.last_used_ago, title=item.last_used_exact),
+                    " · ",
+                    item.expiry,
                     size="1",
                     color_scheme="gray",
                 ),

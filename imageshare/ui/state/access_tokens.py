@@ -18,7 +18,7 @@ from imageshare.auth.models import AccessToken
 from imageshare.errors import NotFound, ServiceError
 from imageshare.ui import format
 from imageshare.ui.reflex_compat import ClientStateVar
-from imageshare.ui.state.session import SessionState
+from imageshare.ui.state.session import RECENT_SIGN_IN_MINUTES, SessionState
 from imageshare.wiring import installed
 
 # The secret just made, in the browser only; "" when there is none to show.
@@ -36,6 +36,7 @@ class TokenItem:
     created_exact: str
     last_used_ago: str  # "never" until the API first sees it
     last_used_exact: str
+    expiry: str  # "Expires 12 March 2027", "Never expires"
 
 
 def token_item(token: AccessToken) -> TokenItem:
@@ -49,6 +50,7 @@ def token_item(token: AccessToken) -> TokenItem:
         created_exact=format.exact(token.created_at),
         last_used_ago=format.ago(used) if used else "never",
         last_used_exact=format.exact(used) if used else "",
+        expiry=format.expiry(token.expires_at),
     )
 
 
@@ -56,6 +58,7 @@ class AccessTokensState(rx.State):
     tokens: list[TokenItem] = []
     loaded: bool = False
     name: str = ""
+    lifetime: str = access_tokens.DEFAULT_LIFETIME
     creating: bool = False
     # Which token NEW_TOKEN shows, so revoking that one also hides its secret.
     _new_token_id: int | None = None
@@ -89,14 +92,29 @@ class AccessTokensState(rx.State):
         await self._reload(viewer)
 
     @rx.event
+    def set_lifetime(self, value: str):
+        if value in access_tokens.LIFETIMES:
+            self.lifetime = value
+
+    @rx.event
     async def create(self, form: dict):
-        viewer = await self._viewer()
-        name = str(form.get("name", ""))
+        session = await SessionState.of(self)
+        viewer = await session.current_viewer()
+        if not viewer.is_anonymous and not session.signed_in_recently():
+            # A token outlives the session it is made in: making one asks for a fresh
+            # sign-in, so a tab left open on a shared computer cannot mint one.
+            yield rx.toast.info(
+                "To create a token, sign in again first: your last sign-in was more than "
+                f"{RECENT_SIGN_IN_MINUTES} minutes ago. You come back here after it."
+            )
+            yield rx.redirect(session.login_url)
+            return
+        name, lifetime = str(form.get("name", "")), self.lifetime
         self.creating = True
         yield
 
         def work(db):
-            token, secret = access_tokens.create(db, viewer=viewer, name=name)
+            token, secret = access_tokens.create(db, viewer=viewer, name=name, lifetime=lifetime)
             return token.id, secret
 
         try:

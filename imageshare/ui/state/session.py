@@ -21,6 +21,9 @@ from imageshare.links import profile_href
 from imageshare.ui import format
 from imageshare.wiring import installed
 
+# Creating an access token asks for a sign-in at most this recent.
+RECENT_SIGN_IN_MINUTES = 10
+
 
 def _digest(token: str | None) -> str:
     return hashlib.sha256(token.encode()).hexdigest() if token else ""
@@ -29,9 +32,10 @@ def _digest(token: str | None) -> str:
 def _lookup(token: str | None):
     def work(db):
         user = sessions.user_for_token(db, token=token)
-        if user is None:
+        began = sessions.began_at(db, token=token)
+        if user is None or began is None:
             return None
-        return (user.id, user.username, user.display_name, user.avatar_url or "")
+        return (user.id, user.username, user.display_name, user.avatar_url or ""), began
 
     return installed().run(work)
 
@@ -50,6 +54,8 @@ class SessionState(rx.State):
     # cookie (or none: a tab token replayed without its cookie is anonymous).
     _proved_with: str = ""
     _proved_at: float = 0.0
+    # When the person signed in (their session began), for what asks for a recent one.
+    _signed_in_at: float = 0.0
 
     @rx.var
     def initials(self) -> str:
@@ -96,15 +102,20 @@ class SessionState(rx.State):
         self.login_url = login_url(self._current_path())
         await self._prove(sessions.token_from_cookie_header(self.router.headers.cookie))
 
+    def signed_in_recently(self) -> bool:
+        """Signed in within RECENT_SIGN_IN_MINUTES (as proved last)."""
+        age = time.time() - self._signed_in_at
+        return self.signed_in and age <= RECENT_SIGN_IN_MINUTES * 60
+
     async def _prove(self, token: str | None) -> None:
         found = await _lookup(token)
         self._proved_with, self._proved_at = _digest(token), time.time()
         if found is None:
-            self._user_id, self.signed_in = None, False
+            self._user_id, self.signed_in, self._signed_in_at = None, False, 0.0
             self.username = self.display_name = self.avatar_url = ""
         else:
-            self._user_id, self.username, self.display_name, self.avatar_url = found
-            self.signed_in = True
+            (self._user_id, self.username, self.display_name, self.avatar_url), began = found
+            self.signed_in, self._signed_in_at = True, began.timestamp()
 
     @rx.event
     async def require_sign_in(self):
