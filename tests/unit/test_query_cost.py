@@ -6,7 +6,10 @@ where they are spread, each alias counted."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
+from pathlib import Path
 
 from graphql import parse
 
@@ -126,3 +129,16 @@ def test_over_the_ceiling_is_refused_before_any_resolver():
 def test_just_under_the_ceiling_is_counted_as_such():
     query = "{ images(first: 100) { edges { node { owner { images(first: 99) { edges { cursor } } } } } } }"  # noqa: E501
     assert cost(query) == 100 + 100 * 99 == 10_000
+
+
+def test_the_documented_example_costs_and_answers_what_docs_api_md_says():
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    limits = text[text.index("**Cost.**") :]
+    query = re.search(r"```graphql\n(.*?)```", limits, re.S)
+    answer = re.search(r"```json\n(.*?)```", limits, re.S)
+    assert query and answer
+    documented = json.loads(answer.group(1))
+    result = asyncio.run(schema.execute(query.group(1)))
+    (error,) = result.errors or []
+    assert error.formatted == documented["errors"][0]
+    assert cost(query.group(1)) == documented["errors"][0]["extensions"]["cost"] == 10_100
