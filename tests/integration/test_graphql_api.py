@@ -510,11 +510,15 @@ def refuse_abusive_documents(api):
     )  # noqa: E501
     assert "this one asks for 11" in api.post(hidden)["errors"][0]["message"]
 
-    huge_page = api.post("{ images(first: 1000000) { edges { cursor } } }")
-    assert huge_page["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
-    assert huge_page["errors"][0]["message"] == (
-        "Ask for between 1 and 100 items a page; 1000000 is not."
+    big_page = api.post("{ images(first: 101) { edges { cursor } } }")
+    assert big_page["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert big_page["errors"][0]["message"] == (
+        "Ask for between 1 and 100 items a page; 101 is not."
     )
+    # A page so large it is over the cost ceiling is refused for that, before the service.
+    huge_page = api.post("{ images(first: 1000000) { edges { cursor } } }")
+    assert huge_page["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert huge_page["errors"][0]["extensions"]["cost"] == 1_000_000
 
     ten_mb = json.dumps({"query": "{ me { username } }", "variables": {"x": "a" * 10_000_000}})
     response = api.client.post(
