@@ -28,6 +28,10 @@ MIN_SECRET_KEY_LENGTH = 32
 
 DEFAULT_DATA_DIR = Path("data")
 
+# Nodes one GraphQL operation may ask for, counted as imageshare/graphql/cost.py does:
+# 100 pages of the largest size (or a page of 100 with 99 nested pages of 100).
+DEFAULT_MAX_QUERY_COST = 10_000
+
 # Below this no ordinary photo could be processed at all.
 MIN_MEMORY_BUDGET = 64 * 1024 * 1024
 
@@ -59,6 +63,7 @@ class Settings:
     redis_url: str | None
     max_upload_bytes: int
     max_image_pixels: int
+    max_query_cost: int
     jobs_backend: Literal["inline", "sqs"]
     sqs_queue_url: str | None
     worker_concurrency: int
@@ -109,6 +114,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.optional_url("REDIS_URL", ("redis", "rediss")),
         max_upload_bytes=env.integer("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1),
         max_image_pixels=env.integer("MAX_IMAGE_PIXELS", 60_000_000, minimum=1),
+        # Nodes one GraphQL operation may ask for (imageshare/graphql/cost.py).
+        max_query_cost=env.integer("MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST, minimum=1),
         jobs_backend=env.choice("JOBS_BACKEND", ("inline", "sqs"), "inline"),
         sqs_queue_url=env.optional_http_url("SQS_QUEUE_URL"),
         worker_concurrency=env.integer(

@@ -64,6 +64,9 @@ class Context:
     proved_at: float = field(default_factory=time.monotonic)
     # The proof failed once: the connection is anonymous for good.
     lost_sign_in: bool = False
+    # The cost (graphql/cost.py) of the operation accepted last on this request or
+    # connection, set before its resolvers run: what a per-caller rate limit charges.
+    query_cost: int | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.app.run, self.viewer)

@@ -8,6 +8,8 @@ The codes (docs/api.md lists them):
 - INVALID_INPUT: an argument cannot be used (the message says why);
 - DUPLICATE_UPLOAD: the viewer already has these exact bytes (`extensions.imageId`);
 - BAD_REQUEST: the document itself was refused (syntax, validation, limits);
+- QUERY_TOO_COSTLY: it could return more nodes than MAX_QUERY_COST allows
+  (`extensions.cost`, `extensions.maxCost`; see graphql/cost.py);
 - INTERNAL_SERVER_ERROR: a bug on our side; logged, and described only in development.
 """
 
@@ -24,6 +26,7 @@ FORBIDDEN = "FORBIDDEN"
 INVALID_INPUT = "INVALID_INPUT"
 DUPLICATE_UPLOAD = "DUPLICATE_UPLOAD"
 BAD_REQUEST = "BAD_REQUEST"
+QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 

@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from imageshare.graphql import errors, limits
 from imageshare.graphql.context import FRESH_SECONDS, Context
+from imageshare.graphql.cost import QueryCost
 from imageshare.graphql.mutations import Mutation
 from imageshare.graphql.queries import Query
 from imageshare.graphql.subscriptions import Subscription
@@ -123,6 +124,7 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
         lambda: AddValidationRules([limits.RootFieldLimit]),
+        QueryCost,
         SignedInStill,
         ErrorPolicy,
     ],

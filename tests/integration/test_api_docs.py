@@ -490,6 +490,12 @@ def test_the_machine_token_request_gets_a_token_the_api_accepts(auth0_site, tmp_
 def test_the_error_example_is_what_the_api_answers(development_site):
     mutation = 'mutation($id: ID!) { addComment(imageId: $id, body: "Hi") { id } }'
     assert f"`{mutation}`" in DOC.read_text()
-    (shown,) = [b.code for b in BLOCKS if b.section == "Errors" and b.language == "json"]
+    shown, _costly = [b.code for b in BLOCKS if b.section == "Errors" and b.language == "json"]
     answer = development_site.post(mutation, {"id": "00000000-0000-4000-8000-000000000000"})
     assert answer == json.loads(shown)
+
+
+def test_the_costly_example_is_refused_as_shown(development_site):
+    (query,) = [b.code for b in BLOCKS if b.section == "Errors" and b.language == "graphql"]
+    _not_found, shown = [b.code for b in BLOCKS if b.section == "Errors" and b.language == "json"]
+    assert development_site.post(query) == json.loads(shown)

@@ -18,6 +18,8 @@ from imageshare.auth import sessions
 from imageshare.auth.viewer import ANONYMOUS, Viewer
 from imageshare.comments import service as comments
 from imageshare.errors import ServiceError
+from imageshare.graphql.context import Context
+from imageshare.graphql.view import GraphQLView
 from imageshare.images import listing
 from imageshare.images import service as images
 from imageshare.images.kinds import Visibility
@@ -508,11 +510,15 @@ def refuse_abusive_documents(api):
     )  # noqa: E501
     assert "this one asks for 11" in api.post(hidden)["errors"][0]["message"]
 
-    huge_page = api.post("{ images(first: 1000000) { edges { cursor } } }")
-    assert huge_page["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
-    assert huge_page["errors"][0]["message"] == (
-        "Ask for between 1 and 100 items a page; 1000000 is not."
+    big_page = api.post("{ images(first: 101) { edges { cursor } } }")
+    assert big_page["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert big_page["errors"][0]["message"] == (
+        "Ask for between 1 and 100 items a page; 101 is not."
     )
+    # A page so large it is over the cost ceiling is refused for that, before the service.
+    huge_page = api.post("{ images(first: 1000000) { edges { cursor } } }")
+    assert huge_page["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert huge_page["errors"][0]["extensions"]["cost"] == 1_000_000
 
     ten_mb = json.dumps({"query": "{ me { username } }", "variables": {"x": "a" * 10_000_000}})
     response = api.client.post(
@@ -529,6 +535,69 @@ def refuse_abusive_documents(api):
         "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 413
+
+
+COSTLY = "{ images(first: 100) { edges { node { id title url owner { username images(first: 100) { edges { node { id title url } } } } } } } }"  # noqa: E501
+CARDS = "{ images(first: 24) { edges { node { id title owner { username } tags url } } } }"
+
+
+def test_costly_documents_are_refused_in_milliseconds_before_any_work(api, monkeypatch):
+    owners = people("painter", "sculptor", "potter")
+    for owner in owners:
+        for n in range(3):
+            make_image(owner, f"{owner.username} {n}")
+    contexts: list[Context] = []
+    get_context = GraphQLView.get_context
+
+    async def kept(self, request, response):
+        contexts.append(await get_context(self, request, response))
+        return contexts[-1]
+
+    monkeypatch.setattr(GraphQLView, "get_context", kept)
+    ran: list[str] = []
+    listen = lambda *args: ran.append(args[2])  # noqa: E731
+    sa.event.listen(api.app.engine, "before_cursor_execute", listen)
+    try:
+        started = time.perf_counter()
+        body = api.post(COSTLY)
+        took = time.perf_counter() - started
+        # Fragments and variables are counted as they would run.
+        hidden = api.post(
+            "query($n: Int!) { images(first: $n) { ...Cards } } fragment Cards on "
+            "ImageConnection { edges { node { owner { images(first: $n) { edges { cursor } "
+            "} } } } }",
+            {"n": 100},
+        )
+    finally:
+        sa.event.remove(api.app.engine, "before_cursor_execute", listen)
+    assert ran == []  # no resolver reached the database
+    assert took < 0.5, took
+    assert body.get("data") is None
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 10_100, "maxCost": 10_000}
+    assert error["message"].startswith("This operation could return 10,100 nodes; at most 10,000")
+    assert hidden["errors"][0]["extensions"]["cost"] == 10_100
+    assert [c.query_cost for c in contexts] == [None, None]
+
+    # A gallery page passes, and says what it cost; the rate limit will read the Context.
+    answer = api.post(CARDS)
+    assert "errors" not in answer, answer
+    assert len(answer["data"]["images"]["edges"]) == 9
+    assert answer["extensions"] == {"cost": {"requested": 24, "limit": 10_000}}
+    assert contexts[-1].query_cost == 24
+
+
+def test_the_cost_ceiling_is_a_setting(api, monkeypatch):
+    monkeypatch.setattr(api.app, "settings", replace(api.app.settings, max_query_cost=50))
+    assert api.post(CARDS)["extensions"]["cost"] == {"requested": 24, "limit": 50}
+    body = api.post(
+        "{ a: images { edges { cursor } } b: images { edges { cursor } } c: images { edges { cursor } } }"
+    )  # noqa: E501
+    assert body["errors"][0]["extensions"] == {
+        "code": "QUERY_TOO_COSTLY",
+        "cost": 72,
+        "maxCost": 50,
+    }
 
 
 def test_errors_never_show_internals_in_production(api, monkeypatch):

@@ -41,7 +41,8 @@ pytestmark = pytest.mark.integration
 EXAMPLES = 25
 CODES = {
     errors.NOT_FOUND, errors.UNAUTHENTICATED, errors.FORBIDDEN, errors.INVALID_INPUT,
-    errors.DUPLICATE_UPLOAD, errors.BAD_REQUEST, errors.INTERNAL_SERVER_ERROR,
+    errors.DUPLICATE_UPLOAD, errors.BAD_REQUEST, errors.QUERY_TOO_COSTLY,
+    errors.INTERNAL_SERVER_ERROR,
 }  # fmt: skip
 
 

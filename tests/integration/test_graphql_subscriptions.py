@@ -220,3 +220,15 @@ def test_a_failing_event_shows_no_internals_in_production(api, connect, monkeypa
     assert "INTERNAL_SERVER_ERROR" in message
     assert "Something went wrong on our side" in message
     assert "SELECT" not in message and "/srv" not in message
+
+
+def test_a_costly_subscription_is_refused_before_it_starts(api, connect):
+    subscriber = connect().acknowledged()
+    subscriber.subscribe(
+        "subscription { imageAdded { comments(first: 100) { edges { node { author { "
+        "images(first: 100) { edges { cursor } } } } } } } }"
+    )
+    message = subscriber.receive()
+    assert message["type"] == "error", message
+    (error,) = message["payload"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 10_100, "maxCost": 10_000}

@@ -31,6 +31,7 @@ def test_defaults_are_the_embedded_development_setup():
     assert s.media_root == Path("data/media")
     assert s.max_upload_bytes == 25 * 1024 * 1024
     assert s.max_image_pixels == 60_000_000
+    assert s.max_query_cost == 10_000
     assert not s.auth0_enabled and s.auth0_issuer is None
     assert s.redis_url is None and s.cdn_base_url is None
     # Processing runs in the app itself, sized from this machine.
@@ -112,6 +113,8 @@ def test_issuer_override_keeps_its_trailing_slash():
         ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
         ({"MAX_UPLOAD_BYTES": "25MB"}, "MAX_UPLOAD_BYTES"),
         ({"MAX_IMAGE_PIXELS": "0"}, "MAX_IMAGE_PIXELS"),
+        ({"MAX_QUERY_COST": "0"}, "MAX_QUERY_COST"),
+        ({"MAX_QUERY_COST": "lots"}, "MAX_QUERY_COST"),
         ({"JOBS_BACKEND": "celery"}, "JOBS_BACKEND"),
         ({"JOBS_BACKEND": "sqs"}, "SQS_QUEUE_URL"),
         ({"JOBS_BACKEND": "sqs", "SQS_QUEUE_URL": "jobs"}, "SQS_QUEUE_URL"),
