@@ -38,6 +38,7 @@ locals {
     "WORKER_SHUTDOWN_SECONDS",
     "JOB_LEASE_SECONDS",
     "SESSION_RECHECK_SECONDS",
+    "MAX_QUERY_COST",
     "REFLEX_REDIS_URL",
     "REFLEX_IGNORE_REDIS_CONFIG_ERROR",
   ]
@@ -98,8 +99,9 @@ locals {
     WORKER_MEMORY_BUDGET    = ""
     WORKER_SHUTDOWN_SECONDS = ""
 
-    # Left to the app's default unless var.extra_environment says otherwise.
+    # Left to the app's defaults unless var.extra_environment says otherwise.
     SESSION_RECHECK_SECONDS = ""
+    MAX_QUERY_COST          = ""
   }
 
   container_environment = [
