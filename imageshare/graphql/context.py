@@ -64,6 +64,9 @@ class Context:
     proved_at: float = field(default_factory=time.monotonic)
     # The proof failed once: the connection is anonymous for good.
     lost_sign_in: bool = False
+    # Subscriptions running on this connection (one context per WebSocket), held to
+    # MAX_SUBSCRIPTIONS_PER_SOCKET.
+    open_subscriptions: int = 0
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.app.run, self.viewer)

@@ -8,6 +8,9 @@ The codes (docs/api.md lists them):
 - INVALID_INPUT: an argument cannot be used (the message says why);
 - DUPLICATE_UPLOAD: the viewer already has these exact bytes (`extensions.imageId`);
 - BAD_REQUEST: the document itself was refused (syntax, validation, limits);
+- TOO_MANY_SUBSCRIPTIONS: the connection has MAX_SUBSCRIPTIONS_PER_SOCKET open already;
+- TOO_MANY_CONNECTIONS: the address has MAX_SOCKETS_PER_ADDRESS sockets and event
+  streams open already (HTTP 429; a WebSocket is closed with code 4429);
 - INTERNAL_SERVER_ERROR: a bug on our side; logged, and described only in development.
 """
 
@@ -24,6 +27,8 @@ FORBIDDEN = "FORBIDDEN"
 INVALID_INPUT = "INVALID_INPUT"
 DUPLICATE_UPLOAD = "DUPLICATE_UPLOAD"
 BAD_REQUEST = "BAD_REQUEST"
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
