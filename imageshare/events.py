@@ -190,6 +190,8 @@ CLIENT_NAME = "imageshare-events"
 SUBSCRIBE_TIMEOUT = 10.0
 # After the reader's connection drops: the first retry, and the longest wait between them.
 RECONNECT_FIRST, RECONNECT_MAX = 0.1, 5.0
+# The publishing connections' pool: its size, and how long a publisher waits for one.
+PUBLISH_CONNECTIONS, PUBLISH_WAIT = 8, 5.0
 # The reader's connection is checked with a PING when it has been quiet this long.
 HEALTH_CHECK_SECONDS = 15.0
 
@@ -207,15 +209,24 @@ class RedisEvents(Events):
     subscribes every live topic again; subscribers keep their inboxes meanwhile (events
     published while it was away are missed, as the pages' timers are there to cover).
 
-    Publishing uses redis-py's pool of plain connections, one per thread publishing at
-    the same moment; all of them carry CLIENT_NAME (or the name given).
+    Publishing uses a pool of at most PUBLISH_CONNECTIONS plain connections, shared by
+    the threads that publish; all the connections carry CLIENT_NAME (or the name given),
+    so one process holds at most 1 + PUBLISH_CONNECTIONS of them.
     """
 
     PREFIX = "imageshare:events:"
 
     def __init__(self, url: str, *, client_name: str = CLIENT_NAME):
         self.url, self.client_name = url, client_name
-        self._client = redis.Redis.from_url(url, client_name=client_name)
+        # Threads publishing at once share at most PUBLISH_CONNECTIONS connections; one
+        # more waits for a free one (up to PUBLISH_WAIT seconds) rather than opening it.
+        self._pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=PUBLISH_CONNECTIONS,
+            timeout=PUBLISH_WAIT,
+            client_name=client_name,
+        )
+        self._client = redis.Redis(connection_pool=self._pool)
         self._lock = threading.Lock()  # guards starting and closing the reader
         self._reader: _Reader | None = None
         self._closed = False
@@ -245,6 +256,7 @@ class RedisEvents(Events):
         if reader is not None:
             reader.stop()
         self._client.close()
+        self._pool.disconnect()
 
     def _running_reader(self) -> _Reader:
         with self._lock:
