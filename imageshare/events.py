@@ -378,12 +378,16 @@ class _Reader:
                 await self._connect()
                 delay = RECONNECT_FIRST
                 await self._read()
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            except Exception as error:
+                # Whatever went wrong, the reader must not die: every subscriber of the
+                # process would go deaf. Unexpected errors are logged in full.
                 self._connected.clear()
                 self._confirmed.clear()
                 await self._disconnect()
-                logger.warning("events: lost Redis (%s); connecting again in %.1f s",
-                               error, delay)  # fmt: skip
+                expected = isinstance(error, redis.ConnectionError | redis.TimeoutError | OSError)
+                logger.log(logging.WARNING if expected else logging.ERROR,
+                           "events: lost Redis (%s); connecting again in %.1f s", error, delay,
+                           exc_info=None if expected else error)  # fmt: skip
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX)
                 self.reconnects += 1

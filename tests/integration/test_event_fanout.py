@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -177,3 +178,25 @@ def test_a_subscriber_that_does_not_read_holds_up_no_one_and_keeps_the_newest(ev
             assert [e.data["n"] for e in kept] == list(range(count - QUEUE_LIMIT, count))
 
     asyncio.run(scenario())
+
+
+def test_subscribers_on_several_event_loops_share_the_reader(admin, events):
+    """The app serves from one loop, tests and scripts from several: each subscriber
+    hears on its own loop, through the one connection."""
+    topic = f"fanout-{uuid.uuid4().hex[:8]}"
+    subscribed, heard = threading.Barrier(4), []
+
+    async def listen() -> None:
+        async with events.subscribe(topic) as subscription:
+            await asyncio.to_thread(subscribed.wait, 10)
+            heard.append(await subscription.next(timeout=5))
+
+    threads = [threading.Thread(target=asyncio.run, args=(listen(),)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    subscribed.wait(10)
+    events.publish(Event(topic, "to every loop"))
+    for thread in threads:
+        thread.join(10)
+    assert heard == [Event(topic, "to every loop")] * 3
+    assert len(clients(admin, events.client_name)) <= 2  # the reader and one publisher
