@@ -61,6 +61,8 @@ class Settings:
     auth0_audience: str | None
     auth0_issuer: str | None
     redis_url: str | None
+    max_subscriptions_per_socket: int
+    max_sockets_per_address: int
     max_upload_bytes: int
     max_image_pixels: int
     max_query_cost: int
@@ -112,6 +114,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         auth0_issuer=env.optional_http_url("AUTH0_ISSUER", strip_slash=False)
         or (f"https://{auth0_domain}/" if auth0_domain else None),
         redis_url=env.optional_url("REDIS_URL", ("redis", "rediss")),
+        # Live connections are admitted in bounded numbers: each subscription holds a
+        # task and an inbox, each socket or event stream a connection.
+        max_subscriptions_per_socket=env.integer(
+            "MAX_SUBSCRIPTIONS_PER_SOCKET", 10, minimum=1, maximum=1000
+        ),
+        max_sockets_per_address=env.integer(
+            "MAX_SOCKETS_PER_ADDRESS", 20, minimum=1, maximum=100_000
+        ),
         max_upload_bytes=env.integer("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1),
         max_image_pixels=env.integer("MAX_IMAGE_PIXELS", 60_000_000, minimum=1),
         # Nodes one GraphQL operation may ask for (imageshare/graphql/cost.py).

@@ -99,10 +99,12 @@ class Wiring:
         return MediaUrls(settings=self.settings, storage=self.storage, signer=self.signer)
 
     def close(self) -> None:
-        """Stop what was started: the processing tier's jobs, the engine's connections."""
+        """Stop what was started: the processing tier's jobs, the events' Redis reader,
+        the engine's connections."""
         tier = self._built.get("tier")
         if tier is not None:
             tier.jobs.close()
+        self.events.close()
         self.engine.dispose()
 
 

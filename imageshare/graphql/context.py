@@ -67,6 +67,9 @@ class Context:
     # The cost (graphql/cost.py) of the operation accepted last on this request or
     # connection, set before its resolvers run: what a per-caller rate limit charges.
     query_cost: int | None = None
+    # Subscriptions running on this connection (one context per WebSocket), held to
+    # MAX_SUBSCRIPTIONS_PER_SOCKET.
+    open_subscriptions: int = 0
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.app.run, self.viewer)

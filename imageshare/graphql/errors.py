@@ -10,6 +10,9 @@ The codes (docs/api.md lists them):
 - BAD_REQUEST: the document itself was refused (syntax, validation, limits);
 - QUERY_TOO_COSTLY: it could return more nodes than MAX_QUERY_COST allows
   (`extensions.cost`, `extensions.maxCost`; see graphql/cost.py);
+- TOO_MANY_SUBSCRIPTIONS: the connection has MAX_SUBSCRIPTIONS_PER_SOCKET open already;
+- TOO_MANY_CONNECTIONS: the address has MAX_SOCKETS_PER_ADDRESS sockets and event
+  streams open already (HTTP 429; a WebSocket is closed with code 4429);
 - INTERNAL_SERVER_ERROR: a bug on our side; logged, and described only in development.
 """
 
@@ -27,6 +30,8 @@ INVALID_INPUT = "INVALID_INPUT"
 DUPLICATE_UPLOAD = "DUPLICATE_UPLOAD"
 BAD_REQUEST = "BAD_REQUEST"
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 

@@ -34,12 +34,23 @@ def _guarded(
     resolver: Callable[..., AsyncGenerator[_T, None]],
 ) -> Callable[..., AsyncGenerator[_T, None]]:
     """A subscription whose event loop fails ends with INTERNAL_SERVER_ERROR (its detail
-    in the log), never with the exception's own text, which may hold SQL or paths."""
+    in the log), never with the exception's own text, which may hold SQL or paths; and
+    one past MAX_SUBSCRIPTIONS_PER_SOCKET on its connection ends at once with
+    TOO_MANY_SUBSCRIPTIONS."""
 
     @functools.wraps(resolver)
     async def guarded(*args: Any, **kwargs: Any) -> AsyncGenerator[_T, None]:
-        events = resolver(*args, **kwargs)
         info = kwargs.get("info") or next(a for a in args if isinstance(a, Info))
+        ctx = context(info)
+        limit = ctx.app.settings.max_subscriptions_per_socket
+        if ctx.open_subscriptions >= limit:
+            raise errors.ApiError(
+                f"This connection already has {limit} subscriptions open, the most one "
+                "connection may have: complete one before starting another.",
+                errors.TOO_MANY_SUBSCRIPTIONS,
+            )
+        ctx.open_subscriptions += 1
+        events = resolver(*args, **kwargs)
         try:
             async for item in events:
                 yield item
@@ -47,9 +58,10 @@ def _guarded(
             raise
         except Exception as error:
             logger.error("subscription %s failed", resolver.__name__, exc_info=error)
-            production = context(info).app.settings.is_production
+            production = ctx.app.settings.is_production
             raise errors.internal(error, production=production) from None
         finally:
+            ctx.open_subscriptions -= 1
             await events.aclose()
 
     return guarded

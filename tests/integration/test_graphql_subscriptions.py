@@ -232,3 +232,60 @@ def test_a_costly_subscription_is_refused_before_it_starts(api, connect):
     assert message["type"] == "error", message
     (error,) = message["payload"]
     assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 10_100, "maxCost": 10_000}
+
+
+def test_one_connection_holds_at_most_max_subscriptions_per_socket(api, connect):
+    (owner,) = people("owner")
+    image_id = make_image(owner, "Watched by many")
+    limit = api.app.settings.max_subscriptions_per_socket
+    assert limit == 10  # the default
+    subscriber = connect().acknowledged()
+    for op in range(limit):
+        subscriber.subscribe(COMMENT_ADDED, {"id": image_id}, op=str(op))
+    time.sleep(0.2)
+    subscriber.subscribe(COMMENT_ADDED, {"id": image_id}, op="one too many")
+    message = subscriber.receive()
+    assert message["id"] == "one too many" and message["payload"]["data"] is None, message
+    (error,) = message["payload"]["errors"]
+    assert error["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
+    assert f"already has {limit} subscriptions open" in error["message"]
+    assert subscriber.receive() == {"id": "one too many", "type": "complete"}
+
+    # Completing one makes room for another; all of them still hear their events.
+    subscriber.ws.send_json({"id": "3", "type": "complete"})
+    time.sleep(0.2)
+    subscriber.subscribe(COMMENT_ADDED, {"id": image_id}, op="again")
+    time.sleep(0.2)
+    api.data(ADD, {"id": image_id, "b": "to all"}, token=api.token(owner))
+    heard = {subscriber.receive()["id"] for _ in range(limit)}
+    assert heard == {str(op) for op in range(limit) if op != 3} | {"again"}
+
+
+def test_one_address_holds_at_most_max_sockets_per_address(api, connect):
+    limit = api.app.settings.max_sockets_per_address
+    assert limit == 20  # the default
+    # The test client's sockets all come from one address.
+    sockets = [connect().acknowledged() for _ in range(limit)]
+
+    refused = connect()
+    with pytest.raises(WebSocketDisconnect) as closed:
+        refused.ws.receive_json()
+    assert closed.value.code == 4429
+    assert "Too many open connections from your address" in closed.value.reason
+
+    # An event stream counts too: refused with 429 and the same sentence.
+    stream = api.client.post(
+        "/graphql",
+        json={"query": "subscription { imageAdded { id } }"},
+        headers={"Accept": "text/event-stream"},
+    )
+    assert stream.status_code == 429
+    (error,) = stream.json()["errors"]
+    assert error["extensions"]["code"] == "TOO_MANY_CONNECTIONS"
+    assert "at most 20 sockets and event streams" in error["message"]
+    # Plain queries are not connections that stay: they are answered as ever.
+    assert "images" in api.data("{ images { edges { node { id } } } }")
+
+    sockets[0].close()
+    time.sleep(0.2)
+    connect().acknowledged()  # room again

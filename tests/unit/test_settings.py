@@ -39,6 +39,7 @@ def test_defaults_are_the_embedded_development_setup():
     assert s.worker_concurrency == machine.cores()
     assert s.worker_memory_budget == machine.memory_bytes() // 2
     assert (s.job_lease_seconds, s.worker_shutdown_seconds) == (60, 20)
+    assert (s.max_subscriptions_per_socket, s.max_sockets_per_address) == (10, 20)
 
 
 def test_the_sqs_backend_takes_the_queue_and_the_worker_bounds():
@@ -115,6 +116,9 @@ def test_issuer_override_keeps_its_trailing_slash():
         ({"MAX_IMAGE_PIXELS": "0"}, "MAX_IMAGE_PIXELS"),
         ({"MAX_QUERY_COST": "0"}, "MAX_QUERY_COST"),
         ({"MAX_QUERY_COST": "lots"}, "MAX_QUERY_COST"),
+        ({"MAX_SUBSCRIPTIONS_PER_SOCKET": "0"}, "MAX_SUBSCRIPTIONS_PER_SOCKET"),
+        ({"MAX_SUBSCRIPTIONS_PER_SOCKET": "ten"}, "MAX_SUBSCRIPTIONS_PER_SOCKET"),
+        ({"MAX_SOCKETS_PER_ADDRESS": "0"}, "MAX_SOCKETS_PER_ADDRESS"),
         ({"JOBS_BACKEND": "celery"}, "JOBS_BACKEND"),
         ({"JOBS_BACKEND": "sqs"}, "SQS_QUEUE_URL"),
         ({"JOBS_BACKEND": "sqs", "SQS_QUEUE_URL": "jobs"}, "SQS_QUEUE_URL"),
