@@ -63,6 +63,7 @@ class Settings:
     redis_url: str | None
     max_subscriptions_per_socket: int
     max_sockets_per_address: int
+    trusted_proxy_hops: int
     max_upload_bytes: int
     max_image_pixels: int
     max_query_cost: int
@@ -122,6 +123,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_sockets_per_address=env.integer(
             "MAX_SOCKETS_PER_ADDRESS", 20, minimum=1, maximum=100_000
         ),
+        # Proxies of ours in front of the app, whose X-Forwarded-For entries are believed
+        # (imageshare/addresses.py): 0 when clients connect directly, 2 behind CloudFront
+        # and the load balancer.
+        trusted_proxy_hops=env.integer("TRUSTED_PROXY_HOPS", 0, minimum=0, maximum=5),
         max_upload_bytes=env.integer("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1),
         max_image_pixels=env.integer("MAX_IMAGE_PIXELS", 60_000_000, minimum=1),
         # Nodes one GraphQL operation may ask for (imageshare/graphql/cost.py).

@@ -10,10 +10,9 @@ WebSockets and event streams open at once from one client address (past it, a We
 is closed with code 4429 and an event stream answered 429, each with a sentence), and at
 most MAX_SUBSCRIPTIONS_PER_SOCKET subscriptions on one WebSocket (subscriptions.py).
 
-The address is the connection's peer (`request.client.host`): no setting yet says a
-proxy in front is trusted, so X-Forwarded-For is not read. Behind a load balancer, run
-the server so that it puts the client's address there (uvicorn: --proxy-headers with
---forwarded-allow-ips naming the balancer), or every client shares the balancer's."""
+The address is the client's as imageshare/addresses.py reads it: the connection's peer,
+or behind TRUSTED_PROXY_HOPS proxies (CloudFront and the load balancer in production)
+the address the outermost of them saw, from X-Forwarded-For."""
 
 from __future__ import annotations
 
@@ -33,6 +32,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from imageshare.addresses import client_address
 from imageshare.auth.tokens import TokenRefused
 from imageshare.graphql import errors
 from imageshare.graphql.context import (
@@ -90,8 +90,7 @@ class GraphQLView(GraphQL[Context, None]):
         if not _lives_on(scope):
             await self._answer(scope, receive, send)
             return
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
+        address = client_address(scope, trusted_proxy_hops=self.app.settings.trusted_proxy_hops)
         if not self.sockets.take(address):
             await self._refuse(scope, receive, send)
             return

@@ -39,6 +39,9 @@ locals {
     "JOB_LEASE_SECONDS",
     "SESSION_RECHECK_SECONDS",
     "MAX_QUERY_COST",
+    "MAX_SUBSCRIPTIONS_PER_SOCKET",
+    "MAX_SOCKETS_PER_ADDRESS",
+    "TRUSTED_PROXY_HOPS",
     "REFLEX_REDIS_URL",
     "REFLEX_IGNORE_REDIS_CONFIG_ERROR",
   ]
@@ -100,8 +103,14 @@ locals {
     WORKER_SHUTDOWN_SECONDS = ""
 
     # Left to the app's defaults unless var.extra_environment says otherwise.
-    SESSION_RECHECK_SECONDS = ""
-    MAX_QUERY_COST          = ""
+    SESSION_RECHECK_SECONDS      = ""
+    MAX_QUERY_COST               = ""
+    MAX_SUBSCRIPTIONS_PER_SOCKET = ""
+    MAX_SOCKETS_PER_ADDRESS      = ""
+
+    # CloudFront appends the viewer's address to X-Forwarded-For and the load balancer
+    # CloudFront's: the client is two entries from the right (imageshare/addresses.py).
+    TRUSTED_PROXY_HOPS = "2"
   }
 
   container_environment = [
