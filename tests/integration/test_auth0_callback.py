@@ -169,11 +169,15 @@ def test_error_from_the_provider_is_shown(auth0_app_server, provider, sessions_c
     "claims",
     [
         {"aud": "someone-else"},
+        # Another application's token naming us only as the authorized party: authlib's
+        # azp check alone lets it through; the audience check refuses it.
+        {"aud": ["someone-else", AUDIENCE], "azp": CLIENT_ID},
+        {"aud": None},
         {"iss": "https://impostor.example/"},
         {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200},
         {"nonce": "not-the-nonce"},
     ],
-    ids=["wrong-aud", "wrong-iss", "expired", "wrong-nonce"],
+    ids=["wrong-aud", "aud-of-another-app", "no-aud", "wrong-iss", "expired", "wrong-nonce"],
 )
 def test_id_token_with_bad_claims_is_refused(auth0_app_server, provider, sessions_count, claims):
     before = sessions_count()
@@ -181,6 +185,14 @@ def test_id_token_with_bad_claims_is_refused(auth0_app_server, provider, session
     callback = login.at_provider()
     provider.control("next-id-token-claims", claims)
     assert_refused(login.callback(callback), "could not be verified", sessions_count, before)
+
+
+def test_id_token_for_us_among_several_audiences_passes(auth0_app_server, provider):
+    # Auth0's shape when an API audience is asked for: our client id among the audiences.
+    login = Login(auth0_app_server.url)
+    callback = login.at_provider()
+    provider.control("next-id-token-claims", {"aud": [CLIENT_ID, AUDIENCE], "azp": CLIENT_ID})
+    assert login.callback(callback).status_code == 303
 
 
 def _b64(data: dict) -> str:
