@@ -33,11 +33,7 @@ def build_api(app: Wiring) -> Starlette:
 
     return Starlette(
         routes=[
-            Route(
-                "/healthz",
-                health.healthz(health.checks(app.engine, lambda: app.storage)),
-                methods=["GET"],
-            ),
+            *health.routes(health.checks(app.engine, lambda: app.storage)),
             Mount(
                 "/auth",
                 app=build_auth_app(settings, run=app.run, oidc_client=app.oidc_client),
