@@ -107,11 +107,24 @@ def test_a_good_callback_starts_a_session_with_safe_cookie_flags(
     assert "SameSite=lax" in header and "Max-Age=1209600" in header
     assert sessions_count() == before + 1
 
-    # Signing out ends it on the server and clears the cookie.
     token = _cookie(response, SESSION_COOKIE)
-    logout = httpx.get(
-        auth0_app_server.url + "/auth/logout", headers={"Cookie": f"{SESSION_COOKIE}={token}"}
-    )
+    cookie = {"Cookie": f"{SESSION_COOKIE}={token}"}
+    logout_url = auth0_app_server.url + "/auth/logout"
+    # A GET (a link, an image, another site) only shows a button: nobody is signed out.
+    page = httpx.get(logout_url, headers=cookie)
+    assert page.status_code == 200
+    assert '<form method="post" action="/auth/logout">' in page.text
+    assert sessions_count() == before + 1
+    # Nor by a form posted from another site, or with no Origin at all.
+    for origin in ({"Origin": "https://elsewhere.example"}, {}):
+        refused = httpx.post(logout_url, headers=cookie | origin)
+        assert refused.status_code == 403
+        assert "must be sent from this site" in refused.text
+        assert "set-cookie" not in refused.headers
+    assert sessions_count() == before + 1
+
+    # Signing out from this site's pages ends it on the server and clears the cookie.
+    logout = httpx.post(logout_url, headers=cookie | {"Origin": auth0_app_server.url})
     assert logout.status_code == 303
     assert logout.headers["location"].startswith(provider.issuer + "v2/logout?")
     assert sessions_count() == before
