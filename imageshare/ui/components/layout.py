@@ -52,7 +52,8 @@ SIGN_OUT_FORM = "sign-out-form"
 
 def sign_out_form() -> rx.Component:
     """The form that signs out (POST /auth/logout); buttons elsewhere name it by id."""
-    return NativeForm.create(action="/auth/logout", method="post", id=SIGN_OUT_FORM)
+    # Not displayed (buttons elsewhere submit it): no box, no gap in the top bar.
+    return NativeForm.create(action="/auth/logout", method="post", id=SIGN_OUT_FORM, display="none")
 
 
 def user_menu() -> rx.Component:
