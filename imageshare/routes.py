@@ -13,6 +13,7 @@ from imageshare.auth.cookies import RenewSessionCookie
 from imageshare.auth.routes import build_auth_app
 from imageshare.graphql.view import graphql_routes
 from imageshare.images.media import serve_media
+from imageshare.security_headers import SecurityHeaders
 from imageshare.sharing.routes import follow_share_link
 from imageshare.wiring import Wiring
 
@@ -33,11 +34,7 @@ def build_api(app: Wiring) -> Starlette:
 
     return Starlette(
         routes=[
-            Route(
-                "/healthz",
-                health.healthz(health.checks(app.engine, lambda: app.storage)),
-                methods=["GET"],
-            ),
+            *health.routes(health.checks(app.engine, lambda: app.storage)),
             Mount(
                 "/auth",
                 app=build_auth_app(settings, run=app.run, oidc_client=app.oidc_client),
@@ -46,5 +43,8 @@ def build_api(app: Wiring) -> Starlette:
             Route("/s/{code}", share_link, methods=["GET", "HEAD"]),
             *graphql_routes(app),
         ],
-        middleware=[Middleware(RenewSessionCookie, settings=settings)],
+        middleware=[
+            Middleware(SecurityHeaders, settings=settings),
+            Middleware(RenewSessionCookie, settings=settings),
+        ],
     )

@@ -84,6 +84,25 @@ class Settings:
         return self.auth0_domain is not None
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def page_origins(public_url: str) -> list[str]:
+    """The origins whose pages may open the /_event websocket (Reflex's CORS list).
+
+    PUBLIC_URL's own origin; when that is a loopback address (a development machine),
+    every loopback spelling of it too, so the page opens at http://localhost:3000 and
+    at http://127.0.0.1:3000 alike (the built page connects to its own host name).
+    """
+    parts = urlsplit(public_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if f"[{parts.hostname}]" not in LOOPBACK_HOSTS and parts.hostname not in LOOPBACK_HOSTS:
+        return [origin]
+    port = f":{parts.port}" if parts.port else ""
+    spellings = [f"{parts.scheme}://{host}{port}" for host in LOOPBACK_HOSTS]
+    return [origin] + [spelling for spelling in spellings if spelling != origin]
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `environ` (default: os.environ) or raise SettingsError."""
     env = _Reader(os.environ if environ is None else environ)

@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,10 +49,25 @@ def check_key(key: str) -> str:
     return key
 
 
+# What may not stand in the quoted ASCII fallback name: anything outside printable ASCII
+# (non-ASCII, CR/LF and other controls), the quote and backslash (quoted-string's own
+# syntax: a title ending in \ would swallow the closing quote), % (some browsers decode
+# %XX there) and path separators.
+_FALLBACK_UNSAFE = re.compile(r'[^\x20-\x7e]|["\\%/]')
+
+
 def attachment(filename: str) -> str:
-    """A Content-Disposition that saves under `filename`, whatever its characters."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    """A Content-Disposition that saves under `filename`, whatever its characters
+    (RFC 6266): `filename*` carries the exact name, UTF-8 and percent-encoded (RFC 5987),
+    for every current browser; `filename` an ASCII approximation for the others."""
+    # No control characters (a newline in a title) in either name.
+    filename = "".join("_" if unicodedata.category(c) == "Cc" else c for c in filename)
+    # Accents dropped where Unicode can (Café → Cafe), then whatever is left replaced.
+    decomposed = unicodedata.normalize("NFKD", filename)
+    ascii_name = "".join(c for c in decomposed if not unicodedata.combining(c))
+    fallback = _FALLBACK_UNSAFE.sub(lambda m: "'" if m[0] == '"' else "_", ascii_name).strip()
+    exact = quote(filename, safe="")  # RFC 5987 attr-chars only: "/" encoded too
+    return f"attachment; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{exact}"
 
 
 class Storage(ABC):

@@ -88,7 +88,13 @@ async def claims_from_callback(request: Request, settings: Settings, client: Any
     try:
         token = await client.authorize_access_token(
             request,
-            claims_options={"iss": {"essential": True, "values": [settings.auth0_issuer]}},
+            # Name every claim to check: authlib checks only those claims_options names.
+            # Without "aud" here, an ID token minted for another application (several
+            # audiences, our client only as azp) would pass as ours.
+            claims_options={
+                "iss": {"essential": True, "values": [settings.auth0_issuer]},
+                "aud": {"essential": True, "values": [settings.auth0_client_id]},
+            },
             leeway=LEEWAY_SECONDS,
         )
     except OAuthError as error:

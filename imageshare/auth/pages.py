@@ -43,3 +43,19 @@ anyone. It exists only for local development and never in production.</p>
 </form>""",
         status=status,
     )
+
+
+def sign_out(*, error: str | None = None, status: int = 200) -> HTMLResponse:
+    """GET /auth/logout: a button that signs out. A link (or an image, or another site)
+    can make a browser GET this page, and that must not sign anyone out."""
+    error_html = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    return _page(
+        "Sign out",
+        f"""<h1>Sign out?</h1>
+{error_html}
+<form method="post" action="/auth/logout">
+<button type="submit">Sign out</button>
+<a class="button secondary" href="/">Back to the gallery</a>
+</form>""",
+        status=status,
+    )

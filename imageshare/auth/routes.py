@@ -135,14 +135,36 @@ async def _signed_in(request: Request, claims: dict[str, Any], next_path: str) -
     return response
 
 
+async def sign_out_page(_request: Request) -> Response:
+    return pages.sign_out()
+
+
 async def logout(request: Request) -> Response:
+    """POST from this site's own pages (the account menu's form, the confirmation page):
+    end the session, clear the cookie, then sign out at Auth0 too when it is used.
+    A form posted from another site signs nobody out."""
     settings = _settings(request)
+    if not _from_this_site(request, settings):
+        return pages.sign_out(error="This form must be sent from this site.", status=403)
     token = request.cookies.get(COOKIE_NAME)
     await _run(request)(lambda db: sessions.end(db, token=token))
     destination = oidc.provider_logout_url(settings) if settings.auth0_enabled else "/"
     response = RedirectResponse(destination, status_code=303)
     clear_session_cookie(response, settings)
     return response
+
+
+def _from_this_site(request: Request, settings: Settings) -> bool:
+    # Browsers send Origin with every POST; behind a TLS load balancer the request's
+    # own URL may say http, so PUBLIC_URL's origin counts too.
+    origin = request.headers.get("origin")
+    own = {_origin(settings.public_url), _origin(str(request.base_url))}
+    return origin is not None and _origin(origin) in own
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def build_auth_app(settings: Settings, *, run: Runner, oidc_client: Any) -> Starlette:
@@ -152,7 +174,8 @@ def build_auth_app(settings: Settings, *, run: Runner, oidc_client: Any) -> Star
         Route("/login", login, methods=["GET"]),
         Route("/signup", signup, methods=["GET"]),
         Route("/callback", callback, methods=["GET"]),
-        Route("/logout", logout, methods=["GET"]),
+        Route("/logout", sign_out_page, methods=["GET"]),
+        Route("/logout", logout, methods=["POST"]),
     ]
     if not settings.auth0_enabled and not settings.is_production:
         routes.append(Route("/login", development_login, methods=["POST"]))

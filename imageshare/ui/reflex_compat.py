@@ -41,11 +41,18 @@ the pin.
      environment), `backend_host`, `loglevel.subprocess_level()`;
    - `reflex.utils.exec`: `notify_app_running`, `notify_frontend` and
      `run_backend_prod(host, port, loglevel, mount_frontend_compiled_app=True)`.
+
+4. A form the browser submits itself (`NativeForm`, for the sign-out form of
+   ui/components/layout.py): `rx.el.form` always prevents the submit and hands the
+   fields to a Reflex event, but signing out is a POST to a server route that sets a
+   cookie and redirects. A plain `rx.Component` with tag "form" renders as a JavaScript
+   name; the private class variable `_is_tag_in_global_scope` (what Reflex's own HTML
+   elements set) makes it the HTML element.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.experimental.client_state import ClientStateVar
@@ -59,6 +66,7 @@ __all__ = [
     "REFLEX_VERSION",
     "UPLOAD_FILES_JS_NAME",
     "ClientStateVar",
+    "NativeForm",
     "run_prebuilt_production_backend",
     "upload_files_var",
 ]
@@ -101,3 +109,13 @@ def run_prebuilt_production_backend(port: int) -> None:
     reflex_exec.notify_frontend(f"http://{host}:{port}", backend_present=True)
     loglevel = config.loglevel.subprocess_level()  # type: ignore[no-untyped-call]
     reflex_exec.run_backend_prod(host, port, loglevel, mount_frontend_compiled_app=True)
+
+
+class NativeForm(rx.Component):
+    """A <form action method> the browser submits with a full page load."""
+
+    tag = "form"
+    _is_tag_in_global_scope: ClassVar[bool] = True
+
+    action: rx.Var[str]
+    method: rx.Var[str]

@@ -52,8 +52,10 @@ resource "aws_lb_target_group" "app" {
     enabled = false
   }
 
+  # Readiness (the database and the bucket answer), not liveness: the load balancer
+  # routes around a task that cannot serve. The container's own check is /healthz.
   health_check {
-    path                = "/healthz"
+    path                = "/readyz"
     matcher             = "200"
     protocol            = "HTTP"
     port                = "traffic-port"

@@ -163,7 +163,8 @@ resource "aws_ecs_task_definition" "app" {
       # The app writes under /app (data/, Reflex's upload folder and the marker files
       # Reflex touches at start in .web/backend: see the Dockerfile).
       readonlyRootFilesystem = false
-      # The image's own check (GET /healthz on PORT); the load balancer checks too.
+      # The image's own check (GET /healthz on PORT, liveness: the process answers); the
+      # load balancer checks readiness (/readyz: database and bucket).
       healthCheck = {
         command     = ["CMD", "imageshare", "healthcheck"]
         interval    = 30

@@ -102,7 +102,7 @@ data "aws_iam_policy_document" "task" {
     resources = ["${aws_s3_bucket.media.arn}/renditions/*"]
   }
 
-  # HeadBucket (the /healthz storage check) is s3:ListBucket and carries no prefix,
+  # HeadBucket (the /readyz storage check) is s3:ListBucket and carries no prefix,
   # so no prefix condition here. Without it, HeadObject of a missing key would also
   # answer 403 instead of 404.
   statement {

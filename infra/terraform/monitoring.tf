@@ -52,7 +52,7 @@ resource "aws_cloudwatch_metric_alarm" "app_5xx" {
 
 resource "aws_cloudwatch_metric_alarm" "unhealthy_targets" {
   alarm_name          = "${local.name}-unhealthy-tasks"
-  alarm_description   = "At least one app task has failed /healthz for 5 minutes (database or bucket unreachable, or the task is stuck)."
+  alarm_description   = "At least one app task has failed /readyz for 5 minutes (database or bucket unreachable, or the task is stuck)."
   namespace           = "AWS/ApplicationELB"
   metric_name         = "UnHealthyHostCount"
   dimensions          = { LoadBalancer = aws_lb.main.arn_suffix, TargetGroup = aws_lb_target_group.app.arn_suffix }

@@ -148,7 +148,7 @@ variable "cpu_architecture" {
 }
 
 variable "container_port" {
-  description = "The one port the app serves inside the container (PORT): pages, /_event websocket, /graphql, /healthz."
+  description = "The one port the app serves inside the container (PORT): pages, /_event websocket, /graphql, /healthz, /readyz."
   type        = number
   default     = 3000
 
@@ -225,7 +225,7 @@ variable "autoscaling_requests_per_target" {
 }
 
 variable "health_check_grace_period_seconds" {
-  description = "Seconds a new task may fail the load balancer's /healthz check while it starts."
+  description = "Seconds a new task may fail the load balancer's /readyz check while it starts."
   type        = number
   default     = 120
 }

@@ -324,7 +324,8 @@ def test_migrate_command_upgrades_the_database_and_exits(migrated, data_dir):
 
 
 def test_serves_health_pages_api_and_websocket_on_one_port(server):
-    health = server.get("/healthz")
+    assert server.get("/healthz").json() == {"status": "ok"}
+    health = server.get("/readyz")
     assert health.json() == {"status": "ok", "database": "ok", "storage": "ok"}
 
     page = server.get("/")

@@ -66,3 +66,29 @@ def test_a_page_for_signed_in_people_sends_visitors_to_sign_in_and_back(app_serv
     account = page.locator("#account")
     expect(account).to_contain_text("@settler")
     screenshot(page, "settings-desktop")
+
+
+def test_a_link_to_sign_out_asks_first_and_the_button_signs_out(app_server, page):
+    page.goto(app_server.url + "/auth/login?next=/")
+    sign_in_as(page, "linda")
+    expect(page.locator("#signed-in-name")).to_have_text("linda")
+
+    # Following a link (say, from another site) to /auth/logout signs nobody out.
+    page.goto(app_server.url + "/auth/logout")
+    expect(page.get_by_role("heading", name="Sign out?")).to_be_visible()
+    page.goto(app_server.url + "/")
+    expect(page.locator("#signed-in-name")).to_have_text("linda")
+
+    page.goto(app_server.url + "/auth/logout")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(app_server.url + "/")
+    expect(page.locator("#top-bar").get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def test_the_settings_page_signs_out(app_server, page):
+    page.goto(app_server.url + "/auth/login?next=/settings")
+    sign_in_as(page, "sally")
+    expect(page.locator("#signed-in-name")).to_have_text("sally")
+    page.locator("#account").get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(app_server.url + "/")
+    expect(page.locator("#top-bar").get_by_role("link", name="Sign in")).to_be_visible()

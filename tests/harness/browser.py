@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.harness.components import ARTIFACTS, missing_component
 
@@ -50,14 +50,37 @@ def phone_page(browser) -> Iterator[Page]:
     yield from _page(browser, PHONE, is_mobile=True, has_touch=True)
 
 
+# Reported to the console, where watch_csp() below finds it, with what was refused.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => console.error(
+  `Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI}` +
+  ` at ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+def watch_csp(context: BrowserContext, violations: list[str]) -> None:
+    """Collect every Content-Security-Policy violation of the context's pages (the
+    browser's own console message, and the page's securitypolicyviolation events)."""
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    context.on("console", on_console)
+
+
 def _page(browser: Browser, viewport: dict, **options) -> Iterator[Page]:
     context = browser.new_context(viewport=viewport, **options)
+    violations: list[str] = []
+    watch_csp(context, violations)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not violations, f"Content Security Policy violations: {violations}"
 
 
 def screenshot(page: Page, name: str) -> Path:

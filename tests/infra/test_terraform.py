@@ -823,7 +823,7 @@ def test_load_balancer_redirects_http_and_serves_https(config):
     assert config.variables["alb_idle_timeout"]["default"] >= 3600, "websockets stay open"
     assert lb["subnets"] == "${aws_subnet.public[*].id}"
     target_group = config.resource("aws_lb_target_group", "app")
-    assert block(target_group, "health_check")["path"] == "/healthz"
+    assert block(target_group, "health_check")["path"] == "/readyz"  # readiness
     assert block(target_group, "stickiness")["enabled"] is False
 
 

@@ -107,11 +107,24 @@ def test_a_good_callback_starts_a_session_with_safe_cookie_flags(
     assert "SameSite=lax" in header and "Max-Age=1209600" in header
     assert sessions_count() == before + 1
 
-    # Signing out ends it on the server and clears the cookie.
     token = _cookie(response, SESSION_COOKIE)
-    logout = httpx.get(
-        auth0_app_server.url + "/auth/logout", headers={"Cookie": f"{SESSION_COOKIE}={token}"}
-    )
+    cookie = {"Cookie": f"{SESSION_COOKIE}={token}"}
+    logout_url = auth0_app_server.url + "/auth/logout"
+    # A GET (a link, an image, another site) only shows a button: nobody is signed out.
+    page = httpx.get(logout_url, headers=cookie)
+    assert page.status_code == 200
+    assert '<form method="post" action="/auth/logout">' in page.text
+    assert sessions_count() == before + 1
+    # Nor by a form posted from another site, or with no Origin at all.
+    for origin in ({"Origin": "https://elsewhere.example"}, {}):
+        refused = httpx.post(logout_url, headers=cookie | origin)
+        assert refused.status_code == 403
+        assert "must be sent from this site" in refused.text
+        assert "set-cookie" not in refused.headers
+    assert sessions_count() == before + 1
+
+    # Signing out from this site's pages ends it on the server and clears the cookie.
+    logout = httpx.post(logout_url, headers=cookie | {"Origin": auth0_app_server.url})
     assert logout.status_code == 303
     assert logout.headers["location"].startswith(provider.issuer + "v2/logout?")
     assert sessions_count() == before
@@ -169,11 +182,15 @@ def test_error_from_the_provider_is_shown(auth0_app_server, provider, sessions_c
     "claims",
     [
         {"aud": "someone-else"},
+        # Another application's token naming us only as the authorized party: authlib's
+        # azp check alone lets it through; the audience check refuses it.
+        {"aud": ["someone-else", AUDIENCE], "azp": CLIENT_ID},
+        {"aud": None},
         {"iss": "https://impostor.example/"},
         {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200},
         {"nonce": "not-the-nonce"},
     ],
-    ids=["wrong-aud", "wrong-iss", "expired", "wrong-nonce"],
+    ids=["wrong-aud", "aud-of-another-app", "no-aud", "wrong-iss", "expired", "wrong-nonce"],
 )
 def test_id_token_with_bad_claims_is_refused(auth0_app_server, provider, sessions_count, claims):
     before = sessions_count()
@@ -181,6 +198,14 @@ def test_id_token_with_bad_claims_is_refused(auth0_app_server, provider, session
     callback = login.at_provider()
     provider.control("next-id-token-claims", claims)
     assert_refused(login.callback(callback), "could not be verified", sessions_count, before)
+
+
+def test_id_token_for_us_among_several_audiences_passes(auth0_app_server, provider):
+    # Auth0's shape when an API audience is asked for: our client id among the audiences.
+    login = Login(auth0_app_server.url)
+    callback = login.at_provider()
+    provider.control("next-id-token-claims", {"aud": [CLIENT_ID, AUDIENCE], "azp": CLIENT_ID})
+    assert login.callback(callback).status_code == 303
 
 
 def _b64(data: dict) -> str:

@@ -1,6 +1,7 @@
 """Media URLs per visibility, and the /media route of local storage."""
 
 import uuid
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from imageshare.images.models import Image
 from imageshare.images.received import ReceivedFile
 from imageshare.images.uploads import UploadDetails
 from imageshare.settings import load_settings
-from imageshare.storage import build_storage
+from imageshare.storage import attachment, build_storage
 from imageshare.users.models import User
 from imageshare.wiring import Wiring
 from tests import samples
@@ -32,7 +33,7 @@ def local_media(app_db, tmp_path, monkeypatch):
         yield app
 
 
-def ready_image(app: Wiring, visibility: str):
+def ready_image(app: Wiring, visibility: str, title: str = "p"):
     with app.session() as db:
         user = User(
             auth_subject=f"auth0|{uuid.uuid4()}", username=uuid.uuid4().hex[:10], display_name="O"
@@ -44,7 +45,7 @@ def ready_image(app: Wiring, visibility: str):
     upload = ReceivedFile(filename="p.jpg", limit=10**8)
     upload.write(samples.jpeg(400, 300))
     upload.finish()
-    outcome = tier.uploads.submit(upload, UploadDetails(title="p", visibility=visibility), owner)
+    outcome = tier.uploads.submit(upload, UploadDetails(title=title, visibility=visibility), owner)
     tier.pipeline.process(outcome.image_id)
     with app.session() as db:
         return db.get(Image, outcome.image_id)
@@ -125,3 +126,29 @@ def test_the_owner_downloads_the_original_unchanged_under_the_title(client, loca
     )
     # The file name is part of what is signed: it cannot be swapped.
     assert client.get(url.replace("download=p.jpg", "download=evil.html")).status_code == 404
+
+
+# What broke the quoted file name before: a trailing backslash, quotes, non-ASCII (and
+# newlines, in the S3 case below; tests/unit/test_download_names.py has the rest).
+AWKWARD_TITLE = 'Trip "2026" — Café ☕\\'
+
+
+def test_an_awkward_title_downloads_under_a_well_formed_name_from_the_media_route(
+    client, local_media
+):
+    image = ready_image(local_media, "private", title=AWKWARD_TITLE)
+    response = client.get(local_media.media.original(image))
+    assert response.status_code == 200
+    header = response.headers["content-disposition"]
+    assert header == attachment(AWKWARD_TITLE + ".jpg")
+    assert header.startswith("attachment; filename=\"Trip '2026' _ Cafe __.jpg\"; ")
+    assert unquote(header.split("filename*=UTF-8''")[1]) == AWKWARD_TITLE + ".jpg"
+
+
+@pytest.mark.parametrize("name", [AWKWARD_TITLE + ".jpg", "line\nbreak\\", "東京.png"])
+def test_s3_presigned_downloads_carry_a_well_formed_name(s3_credentials, s3_bucket, name):
+    storage = build_storage(load_settings(s3_credentials.env(s3_bucket)))
+    storage.put("originals/x", b"jpeg", content_type="image/jpeg")
+    response = httpx.get(storage.url("originals/x", expires_in=60, download_as=name))
+    assert response.status_code == 200 and response.content == b"jpeg"
+    assert response.headers["content-disposition"] == attachment(name)

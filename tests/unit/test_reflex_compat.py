@@ -189,3 +189,15 @@ def test_nothing_else_uses_reflex_internals():
         if pattern.search(line)
     ]
     assert not found, f"Reflex internals used outside {COMPAT}: {', '.join(found)}."
+
+
+def test_a_native_form_renders_as_the_html_element_with_its_action():
+    from imageshare.ui.reflex_compat import NativeForm
+
+    rendered = NativeForm.create(action="/auth/logout", method="post", id="f").render()
+    assert rendered["name"] == '"form"', (
+        "NativeForm no longer renders as the HTML <form>: see how Reflex's own HTML "
+        "elements (reflex_components_core.el.element.Element) mark their tags now."
+    )
+    assert 'action:"/auth/logout"' in rendered["props"]
+    assert 'method:"post"' in rendered["props"]

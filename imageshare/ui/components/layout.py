@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from imageshare.ui.reflex_compat import NativeForm
 from imageshare.ui.state.session import SessionState
 
 CONTENT_WIDTH = "72rem"
@@ -10,7 +11,7 @@ CONTENT_WIDTH = "72rem"
 def full_page_link(label: str, href: str, **button_props) -> rx.Component:
     """A button that loads `href` as a full page.
 
-    Sign-in and sign-out are server routes: a client-side navigation would stay
+    Sign-in is a server route: a client-side navigation would stay
     inside the single-page app and never reach them. In Reflex 0.10 even rx.el.a
     compiles to React Router's Link, so ask it for document navigation.
     """
@@ -46,7 +47,20 @@ def my_avatar(*, size: str) -> rx.Component:
     )
 
 
+SIGN_OUT_FORM = "sign-out-form"
+
+
+def sign_out_form() -> rx.Component:
+    """The form that signs out (POST /auth/logout); buttons elsewhere name it by id."""
+    # Not displayed (buttons elsewhere submit it): no box, no gap in the top bar.
+    return NativeForm.create(action="/auth/logout", method="post", id=SIGN_OUT_FORM, display="none")
+
+
 def user_menu() -> rx.Component:
+    return rx.fragment(sign_out_form(), _account_menu())
+
+
+def _account_menu() -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
             rx.button(
@@ -64,8 +78,12 @@ def user_menu() -> rx.Component:
             rx.menu.item(rx.el.a("My profile", href=SessionState.profile_url), as_child=True),
             rx.menu.item(rx.el.a("Settings", href="/settings"), as_child=True),
             rx.menu.separator(),
-            # Sign-out is a server route: a real link makes it a full page load.
-            rx.menu.item(document_link("Sign out", href="/auth/logout"), as_child=True),
+            # Sign-out is a POST to a server route (a GET must not sign anyone out): the
+            # item submits the form beside the menu (the menu's content is unmounted
+            # while closed), a full page load.
+            rx.menu.item(
+                rx.el.button("Sign out", type="submit", form=SIGN_OUT_FORM), as_child=True
+            ),
             align="end",
         ),
     )

@@ -6,8 +6,8 @@ import reflex as rx
 from imageshare.auth.access_tokens import MAX_NAME_LENGTH
 from imageshare.ui.components.confirm import confirm_dialog
 from imageshare.ui.components.layout import (
+    SIGN_OUT_FORM,
     document_link,
-    full_page_link,
     my_avatar,
     page_layout,
     signed_in_only,
@@ -52,7 +52,10 @@ def account_card() -> rx.Component:
                 size="2",
                 color_scheme="gray",
             ),
-            full_page_link("Sign out", "/auth/logout", variant="soft", color_scheme="gray"),
+            # Submits the top bar's sign-out form (a POST: see layout.sign_out_form).
+            rx.button(
+                "Sign out", type="submit", form=SIGN_OUT_FORM, variant="soft", color_scheme="gray"
+            ),
             spacing="5",
         ),
         size="3",
