@@ -9,8 +9,9 @@ HTML responses also get a Content-Security-Policy, built for what Reflex 0.10's 
   prerendered pages carry inline scripts (the colour-mode script, React Router's
   hydration context and streaming calls), different per page and per build, so their
   hashes are computed from the response itself: page loads are asked for uncompressed
-  (Accept-Encoding dropped on navigations) so the body can be read. No
-  'unsafe-inline': an injected <script> does not run.
+  (Accept-Encoding dropped on navigations) so the body can be read, and gzipped here
+  afterwards when the browser accepts it (CloudFront passes the app's pages through
+  uncompressed). No 'unsafe-inline': an injected <script> does not run.
 - 'unsafe-eval': Reflex's event runtime runs `rx.call_script` / `_call_function`
   payloads with eval() (.web/utils/state.js applyEvent), and imageshare uses
   rx.call_script (sign-in redirect, selecting the share link). Without it those break.
@@ -30,6 +31,7 @@ GraphiQL (an HTML page at /graphql) loads its own scripts from a CDN: no CSP the
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import re
 from urllib.parse import urlsplit
@@ -104,6 +106,10 @@ def inline_script_hashes(html: bytes) -> list[str]:
     ]
 
 
+# Pages smaller than this are sent as they are: gzip would save little.
+GZIP_MIN_BYTES = 1024
+
+
 class SecurityHeaders:
     """ASGI middleware adding the headers above (see the module's docstring)."""
 
@@ -117,6 +123,7 @@ class SecurityHeaders:
             return
         csp = not scope["path"].startswith(NO_CSP_PATHS)
         navigation = csp and _is_navigation(scope)
+        gzip_ok = navigation and _accepts_gzip(scope)
         if navigation:
             # Read the page uncompressed and as body messages (not granian's pathsend,
             # which sends the file past us), to hash its inline scripts.
@@ -149,13 +156,23 @@ class SecurityHeaders:
                 return
             page = b"".join(body)
             hashes = "".join(" " + digest for digest in inline_script_hashes(page))
-            MutableHeaders(scope=start)["content-security-policy"] = self.template.format(
-                scripts=hashes
-            )
+            held = MutableHeaders(scope=start)
+            held["content-security-policy"] = self.template.format(scripts=hashes)
+            if gzip_ok and len(page) >= GZIP_MIN_BYTES:
+                page = gzip.compress(page, compresslevel=6)
+                held["content-encoding"] = "gzip"
+                held["content-length"] = str(len(page))
+                held.add_vary_header("Accept-Encoding")
             await send(start)
             await send({"type": "http.response.body", "body": page, "more_body": False})
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    return any(
+        key == b"accept-encoding" and b"gzip" in value.lower() for key, value in scope["headers"]
+    )
 
 
 def _is_navigation(scope: Scope) -> bool:

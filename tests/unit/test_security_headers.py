@@ -99,3 +99,24 @@ def test_media_and_provider_origins_are_allowed():
 
 def test_empty_and_external_scripts_are_not_hashed():
     assert inline_script_hashes(b'<script id="_R_"></script><script src="/a.js"></script>') == []
+
+
+def test_a_page_read_for_its_hashes_is_still_sent_compressed():
+    big = PAGE.replace(b"<body></body>", b"<body>" + b"<p>gallery</p>" * 200 + b"</body>")
+
+    async def page(_request):
+        return HTMLResponse(big)
+
+    app = Starlette(
+        routes=[Route("/", page)],
+        middleware=[Middleware(SecurityHeaders, settings=load_settings({}))],
+    )
+    browser = {"Accept": "text/html", "Accept-Encoding": "gzip, deflate, br"}
+    response = TestClient(app).get("/", headers=browser)
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) < len(big) // 5
+    assert "accept-encoding" in response.headers["vary"].lower()
+    assert response.content == big  # the client undid the gzip: the same page
+    assert digest(b"window.a = 1;") in response.headers["content-security-policy"]
+    plain = TestClient(app).get("/", headers={"Accept": "text/html", "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == big
