@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from imageshare.events import PUBLISH_CONNECTIONS, QUEUE_LIMIT, Event, RedisEvents, Subscription
+from tests.harness.components import run_async
 
 pytestmark = pytest.mark.integration
 
@@ -105,7 +106,7 @@ def test_a_thousand_subscriptions_use_one_reader_and_each_hears_its_own(admin, e
         # All left: every topic unsubscribed in Redis.
         eventually(lambda: not channels(admin, f"fanout-{run}-"))
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_redis_hears_of_a_topic_until_its_last_subscriber_leaves(admin, events):
@@ -127,7 +128,7 @@ def test_redis_hears_of_a_topic_until_its_last_subscriber_leaves(admin, events):
             events.publish(Event(other, "still"))
             assert await stays.next(timeout=5) == Event(other, "still")
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_a_dropped_reader_connection_comes_back_with_its_topics(admin, events):
@@ -154,7 +155,7 @@ def test_a_dropped_reader_connection_comes_back_with_its_topics(admin, events):
             assert back["id"] != reader["id"]
             assert channels(admin, "fanout-") >= set(topics)
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_a_subscriber_that_does_not_read_holds_up_no_one_and_keeps_the_newest(events):
@@ -177,7 +178,7 @@ def test_a_subscriber_that_does_not_read_holds_up_no_one_and_keeps_the_newest(ev
             kept = await drain(slow)
             assert [e.data["n"] for e in kept] == list(range(count - QUEUE_LIMIT, count))
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_subscribers_on_several_event_loops_share_the_reader(admin, events):

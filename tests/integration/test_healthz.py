@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from imageshare import health
 from tests.harness.app_server import VENV_BIN, app_env, run_app
-from tests.harness.components import REPO_ROOT
+from tests.harness.components import REPO_ROOT, run_async
 
 
 def test_healthy_app_is_live_and_ready(app_server):
@@ -88,14 +88,14 @@ async def _get_many(app: Starlette, path: str, count: int) -> list[httpx.Respons
 
 
 def test_liveness_does_no_sql_and_no_storage_call(counting):
-    responses = asyncio.run(_get_many(counting.app(), "/healthz", 20))
+    responses = run_async(_get_many(counting.app(), "/healthz", 20))
     assert {r.status_code for r in responses} == {200}
     assert counting.statements == 0
     assert counting.storage_checks == 0
 
 
 def test_fifty_concurrent_readiness_calls_cost_one_check(counting):
-    responses = asyncio.run(_get_many(counting.app(), "/readyz", 50))
+    responses = run_async(_get_many(counting.app(), "/readyz", 50))
     assert {r.status_code for r in responses} == {200}
     assert {r.json()["database"] for r in responses} == {"ok"}
     assert counting.statements == 1
@@ -110,7 +110,7 @@ def test_readiness_checks_again_after_its_interval(counting):
         await asyncio.sleep(0.3)
         await _get_many(app, "/readyz", 10)
 
-    asyncio.run(twice())
+    run_async(twice())
     assert counting.storage_checks == 2
 
 

@@ -7,7 +7,6 @@ Driven through the pages' own state objects and handlers, on a real database."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from typing import Any
 
@@ -23,6 +22,7 @@ from imageshare.comments.models import Comment
 from imageshare.ui.state.access_tokens import AccessTokensState
 from imageshare.ui.state.image import CommentsState, ImageState
 from imageshare.ui.state.session import RECENT_SIGN_IN_MINUTES, SessionState
+from tests.harness.components import run_async
 from tests.harness.rows import image, person
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ def run(handler: Any, state: rx.State, *args: Any) -> list[Any]:
             return [item async for item in result]
         return [await result] if inspect.isawaitable(result) else [result]
 
-    return asyncio.run(drive())
+    return run_async(drive())
 
 
 @pytest.fixture
@@ -87,13 +87,13 @@ def test_signing_out_elsewhere_ends_the_tab_s_powers_once_its_proof_is_stale(sig
     with app_db.session() as db:  # signed out in another tab
         sessions.end(db, token=token)
     session = substate(root, SessionState)
-    viewer = asyncio.run(session.current_viewer())
+    viewer = run_async(session.current_viewer())
     assert viewer.user_id is not None  # still within SESSION_RECHECK_SECONDS (30 s)
     session._proved_at -= app_db.settings.session_recheck_seconds  # ... and now past it
     said = run(CommentsState.post_comment, substate(root, CommentsState), {"body": "late"})
     assert comments_in(app_db) == []
     assert "Sign in to comment" in repr(said)
-    assert not session.signed_in and asyncio.run(session.current_viewer()) == ANONYMOUS
+    assert not session.signed_in and run_async(session.current_viewer()) == ANONYMOUS
 
 
 def test_a_tab_token_replayed_without_its_cookie_is_anonymous_at_once(signed_in):
@@ -101,7 +101,7 @@ def test_a_tab_token_replayed_without_its_cookie_is_anonymous_at_once(signed_in)
     connect(root, "")  # the same tab token on a connection without the cookie
     run(CommentsState.post_comment, substate(root, CommentsState), {"body": "stolen"})
     assert comments_in(app_db) == []
-    assert asyncio.run(substate(root, SessionState).current_viewer()) == ANONYMOUS
+    assert run_async(substate(root, SessionState).current_viewer()) == ANONYMOUS
 
 
 def test_creating_a_token_asks_for_a_recent_sign_in(signed_in):

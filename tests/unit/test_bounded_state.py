@@ -22,6 +22,7 @@ from imageshare.ui.state.profile import ProfileState
 from imageshare.ui.state.session import SessionState
 from imageshare.ui.state.upload import MAX_FILES, MAX_TAGS_TEXT, UploadState
 from imageshare.ui.state.views import Card
+from tests.harness.components import run_async
 
 MEGABYTE = "x" * 1_000_000  # about Reflex's largest message
 
@@ -42,7 +43,7 @@ def send(state: rx.State, handler: Any, *args: Any) -> None:
     """Run an event handler as Reflex does, with the arguments a browser could send."""
     result = handler.fn(state, *args)
     if asyncio.iscoroutine(result):
-        asyncio.run(result)
+        run_async(result)
 
 
 def stored_size(root: rx.State) -> int:

@@ -5,7 +5,6 @@ where they are spread, each alias counted."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
@@ -16,6 +15,7 @@ from graphql import parse
 from imageshare.graphql import errors
 from imageshare.graphql.cost import operation_cost
 from imageshare.graphql.schema import schema
+from tests.harness.components import run_async
 
 SCHEMA = schema._schema
 ABUSIVE = (
@@ -119,7 +119,7 @@ def test_subscriptions_are_counted():
 
 
 def test_over_the_ceiling_is_refused_before_any_resolver():
-    result = asyncio.run(schema.execute(ABUSIVE))
+    result = run_async(schema.execute(ABUSIVE))
     assert result.data is None
     (error,) = result.errors or []
     assert error.extensions == {"code": errors.QUERY_TOO_COSTLY, "cost": 10_100, "maxCost": 10_000}
@@ -138,7 +138,7 @@ def test_the_documented_example_costs_and_answers_what_docs_api_md_says():
     answer = re.search(r"```json\n(.*?)```", limits, re.S)
     assert query and answer
     documented = json.loads(answer.group(1))
-    result = asyncio.run(schema.execute(query.group(1)))
+    result = run_async(schema.execute(query.group(1)))
     (error,) = result.errors or []
     assert error.formatted == documented["errors"][0]
     assert cost(query.group(1)) == documented["errors"][0]["extensions"]["cost"] == 10_100
